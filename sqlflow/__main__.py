@@ -1,0 +1,5 @@
+"""`python -m sqlflow` runs the CLI."""
+
+from sqlflow.cli.main import main
+
+main()

@@ -1,0 +1,377 @@
+"""Facade functions wiring the layers: load -> compile -> select -> plan -> execute, and the artifacts.
+
+Each CLI command is one call here. No click, no printing: progress goes to the Reporter passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from sqlflow.adapters import open_adapter
+from sqlflow.compile import compile_inline, compile_project
+from sqlflow.errors import ConfigError, SelectionError, SqlflowError
+from sqlflow.graph import Dag, build_dag, select_nodes
+from sqlflow.manifest import Manifest, ModelNode
+from sqlflow.project import find_project_root, load_project
+from sqlflow.project.types import Project
+from sqlflow.runner.events import NullReporter, Reporter
+from sqlflow.runner.execute import execute_plan
+from sqlflow.runner.plan import Plan, build_plan, describe_plan
+from sqlflow.runner.results import RunResult
+
+Command = Literal["run", "seed", "test", "build"]
+
+ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
+
+COMMAND_RESOURCES: Mapping[str, frozenset[str]] = {
+    "run": frozenset({"model"}),
+    "seed": frozenset({"seed"}),
+    "test": frozenset({"test"}),
+    "build": frozenset({"model", "seed", "test"}),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """What every command shares: where the project is, which target, which vars."""
+
+    project_dir: Path | None = None
+    profiles_dir: Path | None = None
+    target: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compiled:
+    project: Project
+    manifest: Manifest
+    dag: Dag
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOutcome:
+    compiled: Compiled
+    plan: Plan
+    result: RunResult | None  # None for --dry-run
+    unmatched: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.result is not None and self.result.failed
+
+
+def parse_vars(text: str | None) -> dict[str, Any]:
+    """`--vars '{key: value}'` (YAML or JSON) -> a dict; a ConfigError explains a bad value.
+
+    >>> parse_vars("{days: 3, region: eu}")
+    {'days': 3, 'region': 'eu'}
+    >>> parse_vars(None)
+    {}
+    """
+    if not text:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"--vars is not valid YAML: {text!r}", hint="write it as '{key: value, other: 2}'"
+        ) from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"--vars must be a mapping, got {text!r}", hint="write it as '{key: value}'")
+    return value
+
+
+def load(options: Options) -> Project:
+    root = find_project_root(options.project_dir or Path.cwd())
+    return load_project(root, target=options.target, profiles_dir=options.profiles_dir)
+
+
+def compile_all(options: Options, *, invocation_id: str | None = None, write: bool = True) -> Compiled:
+    """Load and compile the project; write target/compiled/ and target/manifest.json when `write`."""
+    project = load(options)
+    manifest = compile_project(
+        project,
+        target_dialect=engine_dialect(project),
+        vars=options.vars,
+        invocation_id=invocation_id or str(uuid.uuid4()),
+        run_started_at=datetime.now(UTC),
+        cache_dir=project.target_dir,
+    )
+    dag = build_dag(manifest)
+    if write:
+        write_compiled(project, manifest)
+    return Compiled(project=project, manifest=manifest, dag=dag)
+
+
+def engine_dialect(project: Project) -> str:
+    try:
+        return ENGINE_DIALECTS[project.target.type]
+    except KeyError:
+        raise ConfigError(
+            f"unknown target type '{project.target.type}'",
+            hint="supported: " + ", ".join(sorted(ENGINE_DIALECTS)),
+        ) from None
+
+
+def write_compiled(project: Project, manifest: Manifest) -> None:
+    """target/compiled/<path>.sql for every compiled node, and target/manifest.json."""
+    out = project.target_dir
+    compiled_root = out / "compiled" / project.name
+    for node in manifest.nodes.values():
+        if node.compiled_sql is None:
+            continue
+        dest = compiled_root / node.path
+        if node.resource_type == "test" and node.test_type == "generic":
+            dest = compiled_root / Path(node.path).parent / f"{node.name}.sql"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists() or dest.read_text() != node.compiled_sql:
+            dest.write_text(node.compiled_sql)
+    _write_json(out / "manifest.json", manifest.to_json())
+
+
+def previous_results(project: Project) -> dict[str, str]:
+    """unique_id -> status of the last run, from target/run_results.json (empty when there is none)."""
+    path = project.target_dir / "run_results.json"
+    if not path.exists():
+        return {}
+    try:
+        doc = json.loads(path.read_text())
+        return {r["unique_id"]: r["status"] for r in doc.get("results", [])}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def select(
+    compiled: Compiled,
+    select: Sequence[str],
+    exclude: Sequence[str],
+    *,
+    resource_types: frozenset[str] | None,
+) -> frozenset[str]:
+    needs_results = any("result:" in s for s in select) or any("result:" in s for s in exclude)
+    results = previous_results(compiled.project) if needs_results else None
+    if needs_results and not results:
+        raise SelectionError(
+            "'result:' selects from the last run, but target/run_results.json does not exist",
+            hint="run a command first",
+        )
+    return select_nodes(
+        compiled.manifest,
+        compiled.dag,
+        select,
+        exclude,
+        previous_results=results,
+        resource_types=resource_types,
+    )
+
+
+def run(
+    command: Command,
+    options: Options,
+    *,
+    select_: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    threads: int | None = None,
+    fail_fast: bool = False,
+    full_refresh: bool = False,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> RunOutcome:
+    """seed | run | test | build: compile, select, plan, execute, write run_results.json."""
+    invocation_id = str(uuid.uuid4())
+    compiled = compile_all(options, invocation_id=invocation_id)
+    selected = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
+    plan = build_plan(
+        compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh
+    )
+    if dry_run:
+        return RunOutcome(compiled=compiled, plan=plan, result=None)
+    project = compiled.project
+    adapter = open_adapter(project.target)
+    try:
+        result = execute_plan(
+            plan,
+            compiled.manifest,
+            adapter,
+            threads=threads or project.target.threads or os.cpu_count() or 1,
+            fail_fast=fail_fast,
+            reporter=reporter or NullReporter(),
+            project_root=project.root,
+            full_refresh=full_refresh,
+        )
+    finally:
+        adapter.close()
+    doc = result.to_json()
+    doc.setdefault("args", {}).update(
+        {
+            "which": command,
+            "select": list(select_),
+            "exclude": list(exclude),
+            "vars": dict(options.vars),
+            "target": project.target.name,
+            "full_refresh": full_refresh,
+        }
+    )
+    doc.setdefault("metadata", {})["invocation_id"] = invocation_id
+    _write_json(project.target_dir / "run_results.json", doc)
+    return RunOutcome(compiled=compiled, plan=plan, result=result)
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    return describe_plan(plan)
+
+
+def resume_command(command: str, outcome: RunOutcome) -> str | None:
+    """The command that re-runs what failed or was skipped, or None when nothing did."""
+    if outcome.result is None or not outcome.result.failed:
+        return None
+    return f"sqlflow {command} --select result:error+ result:fail+ result:skipped+"
+
+
+def list_nodes(
+    options: Options,
+    *,
+    select_: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    resource_types: frozenset[str] | None = None,
+) -> tuple[Compiled, list[str]]:
+    compiled = compile_all(options)
+    selected = select(compiled, select_, exclude, resource_types=resource_types)
+    order = [uid for uid in compiled.dag.topological_order() if uid in selected]
+    return compiled, order
+
+
+def show(
+    options: Options,
+    *,
+    model: str | None,
+    inline: str | None,
+    limit: int = 10,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Preview rows of a model (its relation, or its SQL when ephemeral) or of an inline query."""
+    compiled = compile_all(options)
+    manifest, project = compiled.manifest, compiled.project
+    if inline is not None:
+        sql = compile_inline(manifest, project, inline, target_dialect=engine_dialect(project))
+    elif model is not None:
+        node = _find_model(manifest, model)
+        if node.config.materialized == "ephemeral":
+            sql = node.compiled_sql or ""
+        else:
+            sql = f"select * from {node.relation.render()}"
+    else:
+        raise SelectionError("show needs a MODEL or --inline 'select ...'")
+    if limit < 0:
+        raise SelectionError("--limit must be 0 or more")
+    adapter = open_adapter(project.target)
+    try:
+        return adapter.fetch(f"select * from ({sql}) as sqlflow_preview limit {int(limit)}")
+    finally:
+        adapter.close()
+
+
+def _find_model(manifest: Manifest, name: str) -> ModelNode:
+    from sqlflow.errors import did_you_mean
+
+    for node in manifest.models():
+        if node.name == name:
+            return node
+    names = [n.name for n in manifest.models()]
+    raise SelectionError(f"no model named '{name}'", hint=did_you_mean(name, names) or "see 'sqlflow ls'")
+
+
+def debug(options: Options) -> list[tuple[str, str, bool]]:
+    """Checks of the setup: (what, detail, ok). Stops at the first failure that makes later checks moot."""
+    import platform
+    import sys
+
+    from sqlflow import __version__
+
+    checks: list[tuple[str, str, bool]] = [
+        ("sqlflow", __version__, True),
+        ("python", f"{platform.python_version()} ({sys.executable})", True),
+    ]
+    try:
+        project = load(options)
+    except SqlflowError as exc:
+        checks.append(("project", str(exc), False))
+        return checks
+    checks.append(("project", f"{project.name} ({project.root / project.config_file})", True))
+    target = project.target
+    checks.append(
+        (
+            "profile",
+            f"{target.profiles_file}: {target.profile_name}.{target.name}"
+            if target.profiles_file
+            else "no profiles.yml: embedded DuckDB default",
+            True,
+        )
+    )
+    where = target.settings.get("path") or target.settings.get("host") or ""
+    checks.append(("target", f"{target.name} ({target.type}) {where} schema={target.schema}", True))
+    try:
+        adapter = open_adapter(target)
+        try:
+            adapter.fetch("select 1")
+        finally:
+            adapter.close()
+        checks.append(("connection", "ok", True))
+    except SqlflowError as exc:
+        checks.append(("connection", str(exc), False))
+    return checks
+
+
+def clean(options: Options) -> list[Path]:
+    """Remove the target folder (and the project's clean-targets); returns what was removed."""
+    project = load(options)
+    removed = []
+    for path in [project.target_dir]:
+        if path.exists():
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
+def init_project(name: str, parent: Path) -> Path:
+    """Copy the template project to parent/name, renamed to `name`."""
+    if not name.isidentifier():
+        raise ConfigError(
+            f"'{name}' is not a valid project name",
+            hint="use letters, digits and underscores, starting with a letter",
+        )
+    dest = parent / name
+    if dest.exists():
+        raise ConfigError(f"{dest} already exists", hint="choose another name or remove it")
+    shutil.copytree(template_dir(), dest, ignore=shutil.ignore_patterns("target", "*.duckdb*", "__pycache__"))
+    config = dest / "sqlflow.yml"
+    text = config.read_text()
+    text = text.replace("name: shop", f"name: {name}").replace("profile: shop", f"profile: {name}")
+    text = text.replace("\n  shop:\n", f"\n  {name}:\n")
+    config.write_text(text)
+    return dest
+
+
+def template_dir() -> Path:
+    """The template project: beside the package in a checkout, or installed inside it."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "project_template", here / "project_template"):
+        if (candidate / "sqlflow.yml").exists():
+            return candidate
+    raise SqlflowError("the project template is missing from this installation", hint="reinstall sqlflow")
+
+
+def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2, default=str))
+    tmp.replace(path)

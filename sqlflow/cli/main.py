@@ -1,0 +1,344 @@
+"""The `sqlflow` command: a click group whose commands parse options, call sqlflow.api and render.
+
+`sqlflow --help` must stay light: sqlflow.api (and so duckdb, sqlglot, rich) is imported inside commands.
+Every SqlflowError becomes one red line on stderr and the exit code of its class; --debug re-raises.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from sqlflow import __version__
+from sqlflow.cli.options import (
+    GlobalState,
+    project_options,
+    run_options,
+    select_options,
+    split_terms,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sqlflow import api
+
+
+class SqlflowGroup(click.Group):
+    """Turns sqlflow errors into one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.secho("Interrupted.", fg="red", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            state = ctx.obj if isinstance(ctx.obj, GlobalState) else GlobalState()
+            if state.debug or "--debug" in sys.argv:
+                raise
+            _fail(exc)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    from sqlflow.errors import SqlflowError
+
+    if isinstance(exc, SqlflowError):
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    click.secho(
+        f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and report it)",
+        fg="red",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.group(cls=SqlflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sqlflow")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="SQLFLOW_LOG_FORMAT",
+    help="text for people, json (one object per line) for CI.",
+)
+@click.option("--no-color", is_flag=True, envvar="NO_COLOR", help="Plain output.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, log_format: str, no_color: bool) -> None:
+    """sqlflow: compile, run and test SQL pipelines. Dependencies are read from the SQL itself."""
+    ctx.obj = GlobalState(debug=debug, log_format=log_format, no_color=no_color)
+
+
+def _options(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_text: str | None):
+    from sqlflow import api
+
+    return api.Options(
+        project_dir=project_dir, profiles_dir=profiles_dir, target=target, vars=api.parse_vars(vars_text)
+    )
+
+
+def _console(ctx: click.Context, *, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    state: GlobalState = ctx.obj
+    return Console(stderr=stderr, no_color=state.no_color, highlight=False, soft_wrap=True)
+
+
+def _run_command(command: str) -> Callable[..., None]:
+    @click.pass_context
+    def run_cmd(
+        ctx: click.Context,
+        project_dir: Path | None,
+        profiles_dir: Path | None,
+        target: str | None,
+        vars_text: str | None,
+        select: tuple[str, ...],
+        exclude: tuple[str, ...],
+        threads: int | None,
+        fail_fast: bool,
+        full_refresh: bool,
+        dry_run: bool,
+    ) -> None:
+        from sqlflow import api
+        from sqlflow.cli.reporters import JsonReporter, RichReporter
+
+        state: GlobalState = ctx.obj
+        console = _console(ctx)
+        reporter = JsonReporter() if state.log_format == "json" else RichReporter(console)
+        outcome = api.run(
+            command,  # type: ignore[arg-type]
+            _options(project_dir, profiles_dir, target, vars_text),
+            select_=split_terms(select),
+            exclude=split_terms(exclude),
+            threads=threads,
+            fail_fast=fail_fast,
+            full_refresh=full_refresh,
+            dry_run=dry_run,
+            reporter=reporter,
+        )
+        if outcome.result is None:
+            for line in api.plan_lines(outcome.plan):
+                click.echo(line)
+            return
+        if state.log_format == "text":
+            _summary(console, command, outcome)
+        if outcome.failed:
+            ctx.exit(1)
+
+    return run_cmd
+
+
+def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
+    from sqlflow import api
+
+    result = outcome.result
+    assert result is not None
+    counts: dict[str, int] = {}
+    for r in result.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    if not result.results:
+        console.print("[yellow]Nothing to do: the selection matched no nodes.[/]")
+        return
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    color = "red" if result.failed else "green"
+    console.print(f"\n[{color}]Finished in {result.elapsed:.2f}s: {parts}[/]")
+    for r in result.results:
+        if r.status in ("error", "fail"):
+            console.print(f"  [red]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
+    resume = api.resume_command(command, outcome)
+    if resume:
+        console.print(f"To resume: [bold]{resume}[/]")
+
+
+HELP = {
+    "run": "Build the selected models in dependency order.",
+    "seed": "Load the CSV seeds into tables.",
+    "test": "Run the data tests on the existing relations.",
+    "build": "Seeds, models and tests together, in dependency order; a failing test skips what is downstream.",
+}
+
+for _name in ("run", "seed", "test", "build"):
+    _cmd = _run_command(_name)
+    _cmd = run_options(select_options(project_options(_cmd)))
+    cli.command(name=_name, help=HELP[_name])(_cmd)
+
+
+@cli.command()
+@project_options
+@select_options
+@click.pass_context
+def compile(
+    ctx: click.Context,
+    project_dir: Path | None,
+    profiles_dir: Path | None,
+    target: str | None,
+    vars_text: str | None,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Render and check every model; write target/compiled/ and target/manifest.json."""
+    from sqlflow import api
+
+    compiled = api.compile_all(_options(project_dir, profiles_dir, target, vars_text))
+    n_models = sum(1 for _ in compiled.manifest.models())
+    n_tests = sum(1 for _ in compiled.manifest.tests())
+    click.echo(
+        f"Compiled {n_models} models and seeds, {n_tests} tests, {len(compiled.manifest.sources)} sources "
+        f"into {compiled.project.target_dir}"
+    )
+
+
+@cli.command(name="ls")
+@project_options
+@select_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["name", "path", "json", "selector"]),
+    default="selector",
+    help="What to print per node.",
+)
+@click.option(
+    "--resource-type",
+    multiple=True,
+    type=click.Choice(["model", "seed", "test", "source"]),
+    help="Only nodes of these kinds.",
+)
+@click.pass_context
+def ls_cmd(
+    ctx: click.Context,
+    project_dir: Path | None,
+    profiles_dir: Path | None,
+    target: str | None,
+    vars_text: str | None,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    output: str,
+    resource_type: tuple[str, ...],
+) -> None:
+    """List the project's nodes (honours --select/--exclude)."""
+    import json
+
+    from sqlflow import api
+
+    compiled, order = api.list_nodes(
+        _options(project_dir, profiles_dir, target, vars_text),
+        select_=split_terms(select),
+        exclude=split_terms(exclude),
+        resource_types=frozenset(resource_type) or None,
+    )
+    manifest = compiled.manifest
+    for uid in order:
+        node = manifest.get(uid)
+        if output == "name":
+            click.echo(node.name)
+        elif output == "path":
+            click.echo(node.path)
+        elif output == "json":
+            doc = {
+                "unique_id": uid,
+                "name": node.name,
+                "resource_type": node.resource_type,
+                "path": node.path,
+                "tags": list(node.tags),
+                "depends_on": list(getattr(node, "depends_on", ())),
+            }
+            config = getattr(node, "config", None)
+            if config is not None:
+                doc["materialized"] = config.materialized
+            click.echo(json.dumps(doc))
+        else:
+            click.echo(".".join(node.fqn) if node.resource_type != "source" else f"source:{node.fqn[-2]}.{node.name}")
+
+
+@cli.command()
+@project_options
+@click.argument("model", required=False)
+@click.option("--inline", metavar="SQL", help="A query to preview, may use ref() and source().")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=0), help="Rows to show.")
+@click.pass_context
+def show(
+    ctx: click.Context,
+    project_dir: Path | None,
+    profiles_dir: Path | None,
+    target: str | None,
+    vars_text: str | None,
+    model: str | None,
+    inline: str | None,
+    limit: int,
+) -> None:
+    """Preview the rows of MODEL, or of --inline 'select ...'."""
+    from rich.table import Table
+
+    from sqlflow import api
+
+    if (model is None) == (inline is None):
+        raise click.UsageError("give either MODEL or --inline 'select ...'")
+    columns, rows = api.show(
+        _options(project_dir, profiles_dir, target, vars_text), model=model, inline=inline, limit=limit
+    )
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    _console(ctx).print(table)
+
+
+@cli.command()
+@project_options
+@click.pass_context
+def debug(
+    ctx: click.Context,
+    project_dir: Path | None,
+    profiles_dir: Path | None,
+    target: str | None,
+    vars_text: str | None,
+) -> None:
+    """Check the installation, the project, the profile and the connection."""
+    from sqlflow import api
+
+    checks = api.debug(_options(project_dir, profiles_dir, target, vars_text))
+    console = _console(ctx)
+    ok = True
+    for what, detail, passed in checks:
+        mark = "[green]OK[/]  " if passed else "[red]FAIL[/]"
+        console.print(f"{mark} {what:<11} {detail}", highlight=False)
+        ok = ok and passed
+    if not ok:
+        ctx.exit(1)
+
+
+@cli.command()
+@project_options
+def clean(
+    project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_text: str | None
+) -> None:
+    """Delete the target folder (compiled SQL, manifest, run results, cache)."""
+    from sqlflow import api
+
+    removed = api.clean(_options(project_dir, profiles_dir, target, vars_text))
+    for path in removed:
+        click.echo(f"Removed {path}")
+    if not removed:
+        click.echo("Nothing to clean.")
+
+
+@cli.command()
+@click.argument("name")
+def init(name: str) -> None:
+    """Create a new project NAME from the template (a small shop with seeds, models and tests)."""
+    from sqlflow import api
+
+    dest = api.init_project(name, Path.cwd())
+    click.echo(f"Created {dest}. Next: cd {name} && sqlflow build")
+
+
+def main() -> None:
+    cli(prog_name="sqlflow")

@@ -1,0 +1,85 @@
+"""Options shared by the commands, and the typed state they build. Imports only click and sqlflow.api types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlobalState:
+    """What the group's options say, for every command (stored as click's ctx.obj)."""
+
+    debug: bool = False
+    log_format: str = "text"
+    no_color: bool = False
+
+
+def project_options(func: F) -> F:
+    """--project-dir, --profiles-dir, --target, --vars."""
+    func = click.option(
+        "--vars",
+        "vars_text",
+        metavar="YAML",
+        help="Variables for var(), as YAML: '{days: 3, region: eu}'.",
+    )(func)
+    func = click.option("--target", "-t", help="The profile output to use (default: the profile's target).")(
+        func
+    )
+    func = click.option(
+        "--profiles-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SQLFLOW_PROFILES_DIR",
+        help="Folder holding profiles.yml (default: the project folder, then ~/.sqlflow).",
+    )(func)
+    func = click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SQLFLOW_PROJECT_DIR",
+        help="The project folder (default: the current folder or the nearest parent with sqlflow.yml).",
+    )(func)
+    return func
+
+
+def select_options(func: F) -> F:
+    """--select/-s and --exclude; each may repeat and may hold several space-separated terms."""
+    func = click.option(
+        "--exclude", multiple=True, metavar="SELECTOR", help="Nodes to leave out (same grammar as --select)."
+    )(func)
+    func = click.option(
+        "--select",
+        "-s",
+        multiple=True,
+        metavar="SELECTOR",
+        help="Nodes to include: names, wildcards, +model, model+, 2+model, @model, tag:x, path:x, "
+        "config.materialized:x. Space = union, comma = intersection.",
+    )(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    """--threads, --fail-fast, --full-refresh, --dry-run."""
+    func = click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")(func)
+    func = click.option(
+        "--full-refresh", is_flag=True, help="Rebuild incremental models (and seeds) from scratch."
+    )(func)
+    func = click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")(func)
+    func = click.option(
+        "--threads", type=click.IntRange(min=1), help="Worker threads (default: the target's, else the cores)."
+    )(func)
+    return func
+
+
+def split_terms(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --select value may hold several space-separated terms.
+
+    >>> split_terms(("a b", "tag:x"))
+    ('a', 'b', 'tag:x')
+    """
+    return tuple(term for value in values for term in value.split())

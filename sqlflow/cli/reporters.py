@@ -1,0 +1,70 @@
+"""Reporters the CLI hands to a run: rich lines for people, JSON lines for CI. The core never prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import IO
+
+from rich.console import Console
+from rich.markup import escape
+
+from sqlflow.runner.events import RunEvent
+
+STATUS_STYLE = {
+    "success": ("OK", "green"),
+    "pass": ("PASS", "green"),
+    "warn": ("WARN", "yellow"),
+    "fail": ("FAIL", "red"),
+    "error": ("ERROR", "red"),
+    "skipped": ("SKIP", "yellow"),
+}
+
+
+class RichReporter:
+    """One line per finished node: index, status, kind, name, and rows and seconds."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.lock = threading.Lock()
+
+    def emit(self, event: RunEvent) -> None:
+        if event.kind == "run_started":
+            self.console.print(f"Running {event.total} nodes")
+            return
+        if event.kind != "node_finished":
+            return
+        word, color = STATUS_STYLE.get(event.status or "", ((event.status or "?").upper(), "white"))
+        kind = event.materialized if event.resource_type == "model" else event.resource_type
+        width = len(str(event.total or 0))
+        detail = []
+        if event.rows is not None:
+            noun = "failing rows" if event.resource_type == "test" else "rows"
+            detail.append(f"{event.rows} {noun}")
+        if event.seconds is not None:
+            detail.append(f"{event.seconds:.2f}s")
+        line = (
+            f"{event.index or 0:>{width}}/{event.total or 0} [{color}]{word:<5}[/] "
+            f"{kind or '':<11} {escape(event.name or '')}"
+        )
+        if detail:
+            line += f" [dim]({', '.join(detail)})[/]"
+        with self.lock:
+            self.console.print(line, highlight=False)
+            if event.message and event.status in ("error", "fail", "warn"):
+                self.console.print(f"      [{color}]{escape(event.message)}[/]", highlight=False)
+
+
+class JsonReporter:
+    """One JSON object per event on stdout, for CI logs."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+
+    def emit(self, event: RunEvent) -> None:
+        doc = {k: getattr(event, k) for k in event.__slots__ if getattr(event, k) is not None}
+        with self.lock:
+            self.stream.write(json.dumps(doc) + "\n")
+            self.stream.flush()

@@ -1,0 +1,255 @@
+"""The manifest: frozen, plain data describing every node of a compiled project.
+
+Nodes hold strings, tuples and mappings only (no sqlglot or Jinja objects), so tests build real nodes and the
+manifest serialises to JSON as it is. A compiled node is `dataclasses.replace(node, compiled_sql=...)`.
+Imports nothing from sqlflow but `errors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+Materialization = Literal["view", "table", "ephemeral", "incremental", "seed"]
+MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental", "seed")
+INCREMENTAL_STRATEGIES: tuple[str, ...] = ("append", "merge", "delete+insert")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relation:
+    """A database object: `database` is the catalog (None when the engine has one), `schema`, `identifier`."""
+
+    database: str | None
+    schema: str
+    identifier: str
+
+    def render(self, *, include_database: bool = False) -> str:
+        """Double-quoted dotted name, valid on DuckDB and PostgreSQL.
+
+        >>> Relation(database="shop", schema="main", identifier="orders").render()
+        '"main"."orders"'
+        """
+        parts = [self.schema, self.identifier]
+        if include_database and self.database:
+            parts.insert(0, self.database)
+        return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeConfig:
+    """The configuration of one node, merged from sqlflow.yml, property YAML and config() (in that order).
+
+    Field names are the keys users write (`+materialized`, `pre-hook` and `pre_hook` both map here).
+    """
+
+    enabled: bool = True
+    materialized: str = "view"
+    schema: str | None = None
+    database: str | None = None
+    alias: str | None = None
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = EMPTY
+    docs: Mapping[str, Any] = EMPTY
+    unique_key: tuple[str, ...] = ()
+    incremental_strategy: str | None = None
+    on_schema_change: str = "ignore"
+    full_refresh: bool | None = None
+    pre_hook: tuple[str, ...] = ()
+    post_hook: tuple[str, ...] = ()
+    dialect: str | None = None
+    # seeds
+    column_types: Mapping[str, str] = EMPTY
+    delimiter: str = ","
+    quote_columns: bool | None = None
+    # tests
+    severity: str = "error"
+    where: str | None = None
+    limit: int | None = None
+    warn_if: str = "!= 0"
+    error_if: str = "!= 0"
+    store_failures: bool = False
+
+
+CONFIG_KEYS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(NodeConfig))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnInfo:
+    name: str
+    data_type: str | None = None
+    description: str = ""
+    meta: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelNode:
+    """A model (`models/*.sql`) or a seed (`seeds/*.csv`)."""
+
+    unique_id: str
+    name: str
+    resource_type: Literal["model", "seed"]
+    package_name: str
+    path: str  # relative to the project root, e.g. "models/staging/stg_orders.sql"
+    fqn: tuple[str, ...]
+    raw_sql: str
+    checksum: str
+    config: NodeConfig
+    relation: Relation
+    description: str = ""
+    columns: tuple[ColumnInfo, ...] = ()
+    patch_path: str | None = None  # the property YAML that described it
+    # filled in by the compiler
+    compiled_sql: str | None = None
+    incremental_sql: str | None = None  # rendered with is_incremental() true, for incremental models
+    depends_on: tuple[str, ...] = ()  # unique ids, sorted
+    refs: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
+    external_tables: tuple[str, ...] = ()
+    inferred_columns: tuple[str, ...] = ()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.config.tags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestNode:
+    """A data test: a generic test from property YAML, or a singular SQL test from `tests/`.
+
+    Running `compiled_sql` returns the failing rows.
+    """
+
+    unique_id: str
+    name: str
+    package_name: str
+    path: str
+    fqn: tuple[str, ...]
+    test_type: Literal["generic", "singular"]
+    test_name: str  # not_null, unique, ... or the singular test's file stem
+    raw_sql: str
+    checksum: str
+    config: NodeConfig
+    attached_node: str | None = None  # unique id of the model/seed/source it tests
+    column_name: str | None = None
+    kwargs: Mapping[str, Any] = EMPTY
+    line: int | None = None  # where it is declared in `path`
+    description: str = ""
+    compiled_sql: str | None = None
+    depends_on: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
+    resource_type: Literal["test"] = "test"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.config.tags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceNode:
+    """A table loaded by something else, declared under `sources:` in property YAML."""
+
+    unique_id: str  # source.<package>.<source_name>.<name>
+    source_name: str
+    name: str
+    package_name: str
+    path: str
+    line: int | None
+    fqn: tuple[str, ...]
+    relation: Relation
+    description: str = ""
+    columns: tuple[ColumnInfo, ...] = ()
+    loaded_at_field: str | None = None
+    freshness: Mapping[str, Any] = EMPTY
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = EMPTY
+    resource_type: Literal["source"] = "source"
+
+
+Node = ModelNode | TestNode | SourceNode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """Every node of a project, keyed by unique id, plus facts about the compile."""
+
+    project_name: str
+    dialect: str  # the dialect the project's SQL is written in
+    target_dialect: str  # the engine's dialect, compiled_sql is written in it
+    nodes: Mapping[str, ModelNode | TestNode] = EMPTY
+    sources: Mapping[str, SourceNode] = EMPTY
+    metadata: Mapping[str, Any] = field(default=EMPTY)
+
+    def all_nodes(self) -> Iterator[Node]:
+        yield from self.sources.values()
+        yield from self.nodes.values()
+
+    def get(self, unique_id: str) -> Node:
+        if unique_id in self.nodes:
+            return self.nodes[unique_id]
+        return self.sources[unique_id]
+
+    def models(self) -> Iterator[ModelNode]:
+        for node in self.nodes.values():
+            if isinstance(node, ModelNode):
+                yield node
+
+    def tests(self) -> Iterator[TestNode]:
+        for node in self.nodes.values():
+            if isinstance(node, TestNode):
+                yield node
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest.json document (schema in docs/manifest.md)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Mapping):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            return value
+
+        def node_json(node: Node) -> dict[str, Any]:
+            doc = plain(node)
+            doc["depends_on"] = {"nodes": list(getattr(node, "depends_on", ()))}
+            doc["original_file_path"] = node.path
+            doc["tags"] = list(node.tags)
+            if isinstance(node, ModelNode | TestNode):
+                doc["raw_code"] = node.raw_sql
+                doc["compiled_code"] = node.compiled_sql
+                doc["checksum"] = {"name": "sha256", "checksum": node.checksum}
+            if isinstance(node, ModelNode | SourceNode):
+                doc["database"] = node.relation.database
+                doc["schema"] = node.relation.schema
+                doc["alias"] = node.relation.identifier
+                doc["columns"] = {c["name"]: c for c in doc["columns"]}
+            return doc
+
+        child_map: dict[str, list[str]] = {uid: [] for uid in [*self.sources, *self.nodes]}
+        for node in self.nodes.values():
+            for dep in node.depends_on:
+                child_map.setdefault(dep, []).append(node.unique_id)
+        return {
+            "metadata": {
+                "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+                "project_name": self.project_name,
+                "dialect": self.dialect,
+                "target_dialect": self.target_dialect,
+                **plain(self.metadata),
+            },
+            "nodes": {uid: node_json(n) for uid, n in self.nodes.items()},
+            "sources": {uid: node_json(s) for uid, s in self.sources.items()},
+            "parent_map": {uid: list(n.depends_on) for uid, n in self.nodes.items()}
+            | {uid: [] for uid in self.sources},
+            "child_map": {k: sorted(v) for k, v in child_map.items()},
+        }

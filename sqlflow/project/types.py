@@ -1,0 +1,116 @@
+"""What reading a project folder yields: validated, plain, frozen data (no Jinja, no SQL parsing yet).
+
+`sqlflow.project.load_project()` builds a `Project`; the compiler turns it into a Manifest.
+Imports only `sqlflow.errors` and `sqlflow.manifest`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlflow.manifest import EMPTY, ColumnInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One output of a profile: where the project runs."""
+
+    name: str  # the target's name in profiles.yml ("dev"), or "default" for the embedded DuckDB
+    profile_name: str
+    type: str  # "duckdb" | "postgres"
+    schema: str  # default schema: "main" on DuckDB, "public" on PostgreSQL unless set
+    database: str | None  # DuckDB: the file's stem; PostgreSQL: dbname
+    threads: int | None = None
+    settings: Mapping[str, Any] = EMPTY  # everything else: path, host, port, user, password ...
+    profiles_file: str | None = None  # None when no profile was found (embedded DuckDB default)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceFile:
+    """A file of the project: a model, seed, singular test or macro file."""
+
+    path: str  # relative to the project root, with forward slashes
+    abs_path: Path
+    text: str  # empty for seeds (the CSV is read by the engine)
+    checksum: str  # sha256 of the bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestSpec:
+    """One generic test declared in property YAML, e.g. `- not_null` or `- accepted_values: {values: [..]}`."""
+
+    test_name: str
+    kwargs: Mapping[str, Any] = EMPTY  # values, to, field, arguments ...
+    config: Mapping[str, Any] = EMPTY  # severity, where, limit, tags ...
+    column_name: str | None = None
+    path: str = ""  # property file, relative
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeProperties:
+    """What property YAML says of one model or seed (`models:` / `seeds:` entries)."""
+
+    name: str
+    path: str  # the property file, relative
+    line: int | None
+    description: str = ""
+    columns: tuple[ColumnInfo, ...] = ()
+    config: Mapping[str, Any] = EMPTY  # normalised keys (no '+', '-' -> '_'); validated
+    tests: tuple[TestSpec, ...] = ()  # model-level and column-level tests together
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceTable:
+    """One table under a `sources:` entry."""
+
+    source_name: str
+    name: str
+    path: str
+    line: int | None
+    database: str | None
+    schema: str  # the source's schema, defaulting to the source name as in dbt
+    identifier: str  # the table's `identifier`, defaulting to its name
+    description: str = ""
+    columns: tuple[ColumnInfo, ...] = ()
+    loaded_at_field: str | None = None
+    freshness: Mapping[str, Any] = EMPTY
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = EMPTY
+    tests: tuple[TestSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A project folder, read and validated."""
+
+    root: Path
+    name: str
+    config_file: str  # "sqlflow.yml" or "dbt_project.yml"
+    profile: str | None
+    dialect: str  # the dialect the SQL is written in (default "duckdb")
+    model_paths: tuple[str, ...] = ("models",)
+    seed_paths: tuple[str, ...] = ("seeds",)
+    test_paths: tuple[str, ...] = ("tests",)
+    macro_paths: tuple[str, ...] = ("macros",)
+    target_path: str = "target"
+    vars: Mapping[str, Any] = EMPTY
+    # the `models:` / `seeds:` / `tests:` trees of sqlflow.yml, keys normalised, below the project name level
+    model_configs: Mapping[str, Any] = EMPTY
+    seed_configs: Mapping[str, Any] = EMPTY
+    test_configs: Mapping[str, Any] = EMPTY
+    target: Target
+    model_files: tuple[SourceFile, ...] = ()
+    seed_files: tuple[SourceFile, ...] = ()
+    test_files: tuple[SourceFile, ...] = ()  # singular tests
+    macro_files: tuple[SourceFile, ...] = ()
+    model_properties: Mapping[str, NodeProperties] = EMPTY  # by model name
+    seed_properties: Mapping[str, NodeProperties] = EMPTY  # by seed name
+    source_tables: tuple[SourceTable, ...] = ()
+
+    @property
+    def target_dir(self) -> Path:
+        return self.root / self.target_path

@@ -1,0 +1,48 @@
+"""What a run reports while it goes: RunEvent values sent to an injected Reporter.
+
+The core never prints; the CLI passes a rich or JSON-lines reporter, tests pass a list-collecting one.
+Imports nothing from sqlflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+EventKind = Literal["run_started", "node_started", "node_finished", "run_finished"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEvent:
+    kind: EventKind
+    unique_id: str | None = None
+    name: str | None = None
+    resource_type: str | None = None  # model, seed, test
+    materialized: str | None = None
+    status: str | None = None  # success, error, skipped, pass, fail, warn (node_finished / run_finished)
+    rows: int | None = None  # rows affected, or failing rows for a test
+    seconds: float | None = None
+    message: str | None = None
+    index: int | None = None  # 1-based position among the run's nodes
+    total: int | None = None
+
+
+class Reporter(Protocol):
+    def emit(self, event: RunEvent) -> None: ...
+
+
+class NullReporter:
+    """Drops every event."""
+
+    def emit(self, event: RunEvent) -> None:
+        return None
+
+
+class ListReporter:
+    """Keeps every event, for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[RunEvent] = []
+
+    def emit(self, event: RunEvent) -> None:
+        self.events.append(event)
