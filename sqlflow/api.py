@@ -19,8 +19,8 @@ import yaml
 
 from sqlflow.adapters import open_adapter
 from sqlflow.compile import compile_inline, compile_project
-from sqlflow.errors import ConfigError, SelectionError, SqlflowError
-from sqlflow.graph import Dag, build_dag, select_nodes
+from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
+from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, ModelNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project
@@ -139,16 +139,16 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
     _write_json(out / "manifest.json", manifest.to_json())
 
 
-def previous_results(project: Project) -> dict[str, str]:
-    """unique_id -> status of the last run, from target/run_results.json (empty when there is none)."""
+def previous_results(project: Project) -> dict[str, str] | None:
+    """unique_id -> status of the last run, from target/run_results.json; None when there is none."""
     path = project.target_dir / "run_results.json"
     if not path.exists():
-        return {}
+        return None
     try:
         doc = json.loads(path.read_text())
         return {r["unique_id"]: r["status"] for r in doc.get("results", [])}
     except (ValueError, KeyError, TypeError):
-        return {}
+        return None
 
 
 def select(
@@ -157,15 +157,11 @@ def select(
     exclude: Sequence[str],
     *,
     resource_types: frozenset[str] | None,
-) -> frozenset[str]:
-    needs_results = any("result:" in s for s in select) or any("result:" in s for s in exclude)
-    results = previous_results(compiled.project) if needs_results else None
-    if needs_results and not results:
-        raise SelectionError(
-            "'result:' selects from the last run, but target/run_results.json does not exist",
-            hint="run a command first",
-        )
-    return select_nodes(
+) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The selected unique ids, and the selector terms that matched nothing (for a warning)."""
+    specs = [*select, *exclude]
+    results = previous_results(compiled.project) if any("result:" in s for s in specs) else None
+    selected = select_nodes(
         compiled.manifest,
         compiled.dag,
         select,
@@ -173,6 +169,8 @@ def select(
         previous_results=results,
         resource_types=resource_types,
     )
+    unmatched = unmatched_terms(compiled.manifest, compiled.dag, specs, previous_results=results)
+    return selected, unmatched
 
 
 def run(
@@ -190,12 +188,12 @@ def run(
     """seed | run | test | build: compile, select, plan, execute, write run_results.json."""
     invocation_id = str(uuid.uuid4())
     compiled = compile_all(options, invocation_id=invocation_id)
-    selected = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
+    selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
     plan = build_plan(
         compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh
     )
     if dry_run:
-        return RunOutcome(compiled=compiled, plan=plan, result=None)
+        return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
     project = compiled.project
     adapter = open_adapter(project.target)
     try:
@@ -224,7 +222,7 @@ def run(
     )
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
-    return RunOutcome(compiled=compiled, plan=plan, result=result)
+    return RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
 
 
 def plan_lines(plan: Plan) -> list[str]:
@@ -244,11 +242,11 @@ def list_nodes(
     select_: Sequence[str] = (),
     exclude: Sequence[str] = (),
     resource_types: frozenset[str] | None = None,
-) -> tuple[Compiled, list[str]]:
+) -> tuple[Compiled, list[str], tuple[str, ...]]:
     compiled = compile_all(options)
-    selected = select(compiled, select_, exclude, resource_types=resource_types)
+    selected, unmatched = select(compiled, select_, exclude, resource_types=resource_types)
     order = [uid for uid in compiled.dag.topological_order() if uid in selected]
-    return compiled, order
+    return compiled, order, unmatched
 
 
 def show(
@@ -281,8 +279,6 @@ def show(
 
 
 def _find_model(manifest: Manifest, name: str) -> ModelNode:
-    from sqlflow.errors import did_you_mean
-
     for node in manifest.models():
         if node.name == name:
             return node
@@ -335,7 +331,10 @@ def clean(options: Options) -> list[Path]:
     """Remove the target folder (and the project's clean-targets); returns what was removed."""
     project = load(options)
     removed = []
-    for path in [project.target_dir]:
+    for name in dict.fromkeys((project.target_path, *project.clean_targets)):
+        path = (project.root / name).resolve()
+        if project.root.resolve() not in path.parents:
+            raise ConfigError(f"clean-targets entry '{name}' lies outside the project", hint="remove it")
         if path.exists():
             shutil.rmtree(path)
             removed.append(path)

@@ -10,10 +10,39 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal
 
-EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping, usable as a dataclass default.
+
+    >>> m = FrozenMap({"a": 1})
+    >>> m["a"], len(m), dict(m)
+    (1, 1, {'a': 1})
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
+EMPTY: Mapping[str, Any] = FrozenMap()
 
 Materialization = Literal["view", "table", "ephemeral", "incremental", "seed"]
 MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental", "seed")

@@ -124,6 +124,7 @@ def _run_command(command: str) -> Callable[..., None]:
             dry_run=dry_run,
             reporter=reporter,
         )
+        _warn_unmatched(outcome.unmatched)
         if outcome.result is None:
             for line in api.plan_lines(outcome.plan):
                 click.echo(line)
@@ -134,6 +135,11 @@ def _run_command(command: str) -> Callable[..., None]:
             ctx.exit(1)
 
     return run_cmd
+
+
+def _warn_unmatched(terms: tuple[str, ...]) -> None:
+    for term in terms:
+        click.secho(f"Warning: nothing matched '{term}'", fg="yellow", err=True)
 
 
 def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
@@ -229,12 +235,13 @@ def ls_cmd(
 
     from sqlflow import api
 
-    compiled, order = api.list_nodes(
+    compiled, order, unmatched = api.list_nodes(
         _options(project_dir, profiles_dir, target, vars_text),
         select_=split_terms(select),
         exclude=split_terms(exclude),
         resource_types=frozenset(resource_type) or None,
     )
+    _warn_unmatched(unmatched)
     manifest = compiled.manifest
     for uid in order:
         node = manifest.get(uid)

@@ -35,8 +35,7 @@ def project_options(func: F) -> F:
     func = click.option(
         "--profiles-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        envvar="SQLFLOW_PROFILES_DIR",
-        help="Folder holding profiles.yml (default: the project folder, then ~/.sqlflow).",
+        help="Folder holding profiles.yml (default: $SQLFLOW_PROFILES_DIR, the project folder, then ~/.sqlflow).",
     )(func)
     func = click.option(
         "--project-dir",

@@ -40,7 +40,9 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestSpec:
-    """One generic test declared in property YAML, e.g. `- not_null` or `- accepted_values: {values: [..]}`."""
+    """One generic test declared in property YAML: `- not_null`, `- accepted_values: {values: [..]}` ..."""
+
+    __test__ = False  # not a pytest test class
 
     test_name: str
     kwargs: Mapping[str, Any] = EMPTY  # values, to, field, arguments ...
@@ -48,6 +50,8 @@ class TestSpec:
     column_name: str | None = None
     path: str = ""  # property file, relative
     line: int | None = None
+    name: str | None = None  # a custom test name (`name:` in the entry), else None
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,8 +101,10 @@ class Project:
     test_paths: tuple[str, ...] = ("tests",)
     macro_paths: tuple[str, ...] = ("macros",)
     target_path: str = "target"
+    clean_targets: tuple[str, ...] = ("target",)  # folders `sqlflow clean` removes
     vars: Mapping[str, Any] = EMPTY
-    # the `models:` / `seeds:` / `tests:` trees of sqlflow.yml, keys normalised, below the project name level
+    # the `models:` / `seeds:` / `tests:` trees of sqlflow.yml below the project-name level, validated:
+    # configs as "+snake_key" with coerced values, folders as plain keys (subtrees). See folder_config().
     model_configs: Mapping[str, Any] = EMPTY
     seed_configs: Mapping[str, Any] = EMPTY
     test_configs: Mapping[str, Any] = EMPTY

@@ -1,0 +1,55 @@
+"""load_project(): a project folder -> a validated `Project` (project file, target, files, properties).
+
+Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlflow.project.discovery import discover
+from sqlflow.project.profiles import resolve_target
+from sqlflow.project.projectfile import read_project_file
+from sqlflow.project.properties import read_properties
+from sqlflow.project.types import Project
+
+
+def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | None = None) -> Project:
+    """Read the project in the folder `root`; `target` picks an output of its profile (default: the
+    profile's `target:`), `profiles_dir` the folder of profiles.yml. Raises ConfigError on bad config."""
+    root = Path(root).absolute()
+    spec = read_project_file(root)
+    files = discover(
+        root,
+        model_paths=spec.model_paths,
+        seed_paths=spec.seed_paths,
+        test_paths=spec.test_paths,
+        macro_paths=spec.macro_paths,
+        target_path=spec.target_path,
+    )
+    properties = read_properties(files.property_files)
+    return Project(
+        root=root,
+        name=spec.name,
+        config_file=spec.file,
+        profile=spec.profile,
+        dialect=spec.dialect,
+        model_paths=spec.model_paths,
+        seed_paths=spec.seed_paths,
+        test_paths=spec.test_paths,
+        macro_paths=spec.macro_paths,
+        target_path=spec.target_path,
+        clean_targets=spec.clean_targets,
+        vars=spec.vars,
+        model_configs=spec.model_configs,
+        seed_configs=spec.seed_configs,
+        test_configs=spec.test_configs,
+        target=resolve_target(root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir),
+        model_files=files.model_files,
+        seed_files=files.seed_files,
+        test_files=files.test_files,
+        macro_files=files.macro_files,
+        model_properties=properties.models,
+        seed_properties=properties.seeds,
+        source_tables=properties.source_tables,
+    )

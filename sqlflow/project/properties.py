@@ -1,0 +1,126 @@
+"""Property YAML (`version: 2` files beside the models) -> NodeProperties per model/seed and SourceTables.
+
+Two entries for one model (or two sources of one name) are an error naming both files. Whether a model
+with properties exists is the compiler's check. Imports only `sqlflow.errors`, `sqlflow.manifest` and this
+package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlflow.errors import ConfigError, SourceLocation
+from sqlflow.project.columns import parse_columns, parse_tests
+from sqlflow.project.config import merge_config, normalise_config
+from sqlflow.project.sources import parse_source
+from sqlflow.project.types import NodeProperties, SourceTable
+from sqlflow.project.yamlfile import (
+    YamlMap,
+    check_keys,
+    expect_list,
+    expect_map,
+    expect_str,
+    item_location,
+    key_location,
+    kind,
+    load_yaml,
+)
+
+FILE_KEYS = ("version", "models", "seeds", "sources")
+# other dbt property kinds: read without being used (yet)
+FILE_TOLERATED = (
+    "macros", "exposures", "metrics", "snapshots", "analyses", "semantic_models", "saved_queries",
+    "unit_tests", "groups",
+)  # fmt: skip
+NODE_KEYS = ("name", "description", "config", "columns", "tests", "data_tests", "meta", "docs", "tags")
+NODE_TOLERATED = (
+    "access", "constraints", "deprecation_date", "group", "latest_version", "versions", "time_spine",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Properties:
+    """Everything the property files of a project say."""
+
+    models: dict[str, NodeProperties]
+    seeds: dict[str, NodeProperties]
+    source_tables: tuple[SourceTable, ...]
+
+
+def read_properties(files: Iterable[tuple[str, Path]]) -> Properties:
+    """Read every property file (relative path, absolute path) and check for duplicate entries."""
+    found: dict[str, dict[str, NodeProperties]] = {"models": {}, "seeds": {}}
+    sources: dict[str, SourceLocation] = {}
+    tables: list[SourceTable] = []
+    for shown, path in files:
+        doc = load_yaml(path, shown)
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise ConfigError(
+                f"a property file must be a mapping (version:, models:, ...), not {kind(doc)}",
+                location=SourceLocation(shown, 1),
+            )
+        check_keys(shown, doc, FILE_KEYS + FILE_TOLERATED, "")
+        if doc.get("version", 2) != 2:
+            raise ConfigError(
+                f"unsupported property file version {doc['version']!r}",
+                location=key_location(shown, doc, "version"),
+                hint="write 'version: 2'",
+            )
+        for section, seen in found.items():
+            entries = expect_list(shown, doc, section, "")
+            for index in range(len(entries)):
+                props = _node(shown, entries, index, section[:-1])
+                if props.name in seen:
+                    first = seen[props.name]
+                    raise ConfigError(
+                        f"{section[:-1]} '{props.name}' already has properties in {first.path}:{first.line}",
+                        location=SourceLocation(shown, props.line),
+                        hint="merge the two entries into one",
+                    )
+                seen[props.name] = props
+        entries = expect_list(shown, doc, "sources", "")
+        for index in range(len(entries)):
+            name, source_tables = parse_source(shown, entries, index)
+            location = key_location(shown, entries[index], "name")
+            if name in sources:
+                raise ConfigError(
+                    f"source '{name}' is already declared in {sources[name]}",
+                    location=location,
+                    hint="declare each source once; list all its tables under it",
+                )
+            sources[name] = location
+            tables += source_tables
+    return Properties(models=found["models"], seeds=found["seeds"], source_tables=tuple(tables))
+
+
+def _node(shown: str, entries: list[Any], index: int, what: str) -> NodeProperties:
+    """One `models:` / `seeds:` entry."""
+    entry = entries[index]
+    if not isinstance(entry, dict) or entry.get("name") is None:
+        raise ConfigError(f"a {what} entry needs a 'name'", location=item_location(shown, entries, index))
+    name = expect_str(shown, entry, "name", f"{what}s")
+    context = f"{what} '{name}'"
+    check_keys(shown, entry, NODE_KEYS + NODE_TOLERATED, context)
+    # meta / docs / tags beside the config block are configs too (dbt's older style)
+    loose = YamlMap({k: entry[k] for k in ("meta", "docs", "tags") if k in entry})
+    loose.key_lines = getattr(entry, "key_lines", {})
+    block = expect_map(shown, entry, "config", context)
+    config = merge_config(
+        normalise_config(loose, where=key_location(shown, entry), context=context),
+        normalise_config(block, where=key_location(shown, entry, "config"), context=f"config of {context}"),
+    )
+    columns, column_tests = parse_columns(shown, entry, context)
+    return NodeProperties(
+        name=name,
+        path=shown,
+        line=key_location(shown, entry, "name").line,
+        description=expect_str(shown, entry, "description", context, default=""),
+        columns=tuple(columns),
+        config=config,
+        tests=(*parse_tests(shown, entry, context), *column_tests),
+    )
