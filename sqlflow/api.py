@@ -189,9 +189,7 @@ def run(
     invocation_id = str(uuid.uuid4())
     compiled = compile_all(options, invocation_id=invocation_id)
     selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
-    plan = build_plan(
-        compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh
-    )
+    plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
     project = compiled.project

@@ -168,7 +168,7 @@ HELP = {
     "run": "Build the selected models in dependency order.",
     "seed": "Load the CSV seeds into tables.",
     "test": "Run the data tests on the existing relations.",
-    "build": "Seeds, models and tests together, in dependency order; a failing test skips what is downstream.",
+    "build": "Seeds, models and tests in dependency order; a failing test skips what is downstream.",
 }
 
 for _name in ("run", "seed", "test", "build"):
@@ -263,7 +263,9 @@ def ls_cmd(
                 doc["materialized"] = config.materialized
             click.echo(json.dumps(doc))
         else:
-            click.echo(".".join(node.fqn) if node.resource_type != "source" else f"source:{node.fqn[-2]}.{node.name}")
+            click.echo(
+                ".".join(node.fqn) if node.resource_type != "source" else f"source:{node.fqn[-2]}.{node.name}"
+            )
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Options shared by the commands, and the typed state they build. Imports only click and sqlflow.api types."""
+"""Options shared by the commands, and the typed state they build. Imports only click."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def project_options(func: F) -> F:
     func = click.option(
         "--profiles-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Folder holding profiles.yml (default: $SQLFLOW_PROFILES_DIR, the project folder, then ~/.sqlflow).",
+        help="Folder holding profiles.yml (default: $SQLFLOW_PROFILES_DIR, the project, ~/.sqlflow).",
     )(func)
     func = click.option(
         "--project-dir",
@@ -70,7 +70,9 @@ def run_options(func: F) -> F:
     )(func)
     func = click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")(func)
     func = click.option(
-        "--threads", type=click.IntRange(min=1), help="Worker threads (default: the target's, else the cores)."
+        "--threads",
+        type=click.IntRange(min=1),
+        help="Worker threads (default: the target's, else the cores).",
     )(func)
     return func
 

@@ -73,7 +73,14 @@ def test_selection(shop: Path, runner: CliRunner) -> None:
     code, out = invoke(runner, "ls", "-o", "name", "--select", "+customers", "--resource-type", "model")
     assert code == 0, out
     names = out.split()
-    assert set(names) == {"stg_customers", "stg_orders", "stg_payments", "order_payments", "orders", "customers"}
+    assert set(names) == {
+        "stg_customers",
+        "stg_orders",
+        "stg_payments",
+        "order_payments",
+        "orders",
+        "customers",
+    }
     assert names.index("stg_orders") < names.index("orders") < names.index("customers")
     code, out = invoke(runner, "ls", "-o", "name", "-s", "tag:staging", "--exclude", "stg_payments")
     assert code == 0
@@ -139,7 +146,9 @@ def test_json_log_format(shop: Path, runner: CliRunner) -> None:
     assert all(e["status"] == "success" for e in finished)
 
 
-def test_init_refuses_existing_and_bad_names(tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_refuses_existing_and_bad_names(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out = invoke(runner, "init", "acme")
     assert code == 0, out

@@ -13,7 +13,12 @@ def sqlflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
     env.pop("SQLFLOW_PROFILES_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "sqlflow", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "sqlflow", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
