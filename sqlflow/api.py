@@ -5,6 +5,7 @@ Each CLI command is one call here. No click, no printing: progress goes to the R
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -13,21 +14,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from sqlflow.adapters import open_adapter
-from sqlflow.compile import compile_inline, compile_project
+from sqlflow.compile import compile_project
 from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, ModelNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project
 from sqlflow.runner.events import NullReporter, Reporter
-from sqlflow.runner.execute import execute_plan
 from sqlflow.runner.plan import Plan, build_plan, describe_plan
-from sqlflow.runner.results import RunResult
+
+if TYPE_CHECKING:
+    from sqlflow.runner.results import RunResult
 
 Command = Literal["run", "seed", "test", "build"]
 
@@ -124,18 +125,33 @@ def engine_dialect(project: Project) -> str:
 
 
 def write_compiled(project: Project, manifest: Manifest) -> None:
-    """target/compiled/<path>.sql for every compiled node, and target/manifest.json."""
+    """target/compiled/<project>/<path>.sql for every compiled node, and target/manifest.json.
+
+    An index of content hashes (target/compiled/.index.json) lets an unchanged project skip rewriting files.
+    """
     out = project.target_dir
     compiled_root = out / "compiled" / project.name
+    index_path = out / "compiled" / ".index.json"
+    try:
+        index: dict[str, str] = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        index = {}
+    new_index: dict[str, str] = {}
     for node in manifest.nodes.values():
         if node.compiled_sql is None:
             continue
-        dest = compiled_root / node.path
+        rel = node.path
         if node.resource_type == "test" and node.test_type == "generic":
-            dest = compiled_root / Path(node.path).parent / f"{node.name}.sql"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if not dest.exists() or dest.read_text() != node.compiled_sql:
+            rel = f"{Path(node.path).parent.as_posix()}/{node.name}.sql"
+        digest = hashlib.blake2b(node.compiled_sql.encode(), digest_size=16).hexdigest()
+        new_index[rel] = digest
+        dest = compiled_root / rel
+        if index.get(rel) != digest or not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(node.compiled_sql)
+    for stale in index.keys() - new_index.keys():
+        (compiled_root / stale).unlink(missing_ok=True)
+    _write_json(index_path, new_index)
     _write_json(out / "manifest.json", manifest.to_json())
 
 
@@ -192,6 +208,9 @@ def run(
     plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
+    from sqlflow.adapters import open_adapter  # the engine and sqlglot load only when something runs
+    from sqlflow.runner.execute import execute_plan
+
     project = compiled.project
     adapter = open_adapter(project.target)
     try:
@@ -255,6 +274,9 @@ def show(
     limit: int = 10,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Preview rows of a model (its relation, or its SQL when ephemeral) or of an inline query."""
+    from sqlflow.adapters import open_adapter
+    from sqlflow.compile import compile_inline
+
     compiled = compile_all(options)
     manifest, project = compiled.manifest, compiled.project
     if inline is not None:
@@ -301,6 +323,8 @@ def debug(options: Options) -> list[tuple[str, str, bool]]:
         checks.append(("project", str(exc), False))
         return checks
     checks.append(("project", f"{project.name} ({project.root / project.config_file})", True))
+    from sqlflow.adapters import open_adapter
+
     target = project.target
     checks.append(
         (
@@ -370,5 +394,5 @@ def template_dir() -> Path:
 def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str))
+    tmp.write_text(json.dumps(doc, default=str))
     tmp.replace(path)

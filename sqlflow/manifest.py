@@ -239,13 +239,18 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         """The manifest.json document (schema in docs/manifest.md)."""
 
+        scalars = (str, int, float, bool, type(None))
+
         def plain(value: Any) -> Any:
-            if isinstance(value, Mapping):
-                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, scalars):
+                return value
             if isinstance(value, tuple | list):
                 return [plain(v) for v in value]
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, Mapping):
+                return {k: plain(v) for k, v in value.items()}
+            fields = _FIELDS.get(type(value))
+            if fields is not None:
+                return {name: plain(getattr(value, name)) for name in fields}
             return value
 
         def node_json(node: Node) -> dict[str, Any]:
@@ -282,3 +287,9 @@ class Manifest:
             | {uid: [] for uid in self.sources},
             "child_map": {k: sorted(v) for k, v in child_map.items()},
         }
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls))
+    for cls in (Relation, NodeConfig, ColumnInfo, ModelNode, TestNode, SourceNode)
+}
