@@ -36,6 +36,8 @@ class SqlflowGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            raise
         except KeyboardInterrupt:
             click.secho("Interrupted.", fg="red", err=True)
             sys.exit(130)
@@ -294,10 +296,15 @@ def show(
     columns, rows = api.show(
         _options(project_dir, profiles_dir, target, vars_text), model=model, inline=inline, limit=limit
     )
+    cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
     table = Table(*columns)
-    for row in rows:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
-    _console(ctx).print(table)
+    for row in cells:
+        table.add_row(*row)
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    console = _console(ctx)
+    console.width = max(console.width, sum(widths) + 3 * len(widths) + 1)  # never truncate values
+    console.print(table)
+    click.echo(f"{len(rows)} rows" + (" (--limit reached)" if len(rows) == limit else ""))
 
 
 @cli.command()
@@ -350,4 +357,10 @@ def init(name: str) -> None:
 
 
 def main() -> None:
-    cli(prog_name="sqlflow")
+    try:
+        cli(prog_name="sqlflow")
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

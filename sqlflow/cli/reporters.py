@@ -23,11 +23,12 @@ STATUS_STYLE = {
 
 
 class RichReporter:
-    """One line per finished node: index, status, kind, name, and rows and seconds."""
+    """One line per finished node, in the order they finish: count, status, kind, name, rows, seconds."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.lock = threading.Lock()
+        self.finished = 0
 
     def emit(self, event: RunEvent) -> None:
         if event.kind == "run_started":
@@ -44,13 +45,14 @@ class RichReporter:
             detail.append(f"{event.rows} {noun}")
         if event.seconds is not None:
             detail.append(f"{event.seconds:.2f}s")
-        line = (
-            f"{event.index or 0:>{width}}/{event.total or 0} [{color}]{word:<5}[/] "
-            f"{kind or '':<11} {escape(event.name or '')}"
-        )
-        if detail:
-            line += f" [dim]({', '.join(detail)})[/]"
         with self.lock:
+            self.finished += 1
+            line = (
+                f"{self.finished:>{width}}/{event.total or 0} [{color}]{word:<5}[/] "
+                f"{kind or '':<11} {escape(event.name or '')}"
+            )
+            if detail:
+                line += f" [dim]({', '.join(detail)})[/]"
             self.console.print(line, highlight=False)
             if event.message and event.status in ("error", "fail", "warn"):
                 self.console.print(f"      [{color}]{escape(event.message)}[/]", highlight=False)

@@ -1,0 +1,172 @@
+"""The work in progress of a compile and the nodes built from it: Draft (one file being compiled), the
+cached Rendered / Compiled results, and the ModelNode / TestNode / SourceNode / metadata they become.
+
+Plain data and pure functions; imports neither jinja2 nor sqlglot (a cache hit needs neither).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlflow
+from sqlflow.compile.names import check_properties, folders_of
+from sqlflow.errors import SourceLocation
+from sqlflow.manifest import ModelNode, NodeConfig, Relation, SourceNode, TestNode
+from sqlflow.project.config import folder_config, merge_config
+from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
+
+if TYPE_CHECKING:
+    from sqlflow.compile.querying import Query
+
+Calls = tuple[tuple[tuple[str, ...], SourceLocation], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Pass 1 of a file (cached): its text when final, config() calls, refs, sources, env vars read."""
+
+    sql: str | None  # None when the text used a relation: pass 2 renders it again
+    configs: tuple[tuple[Mapping[str, Any], SourceLocation], ...] = ()
+    refs: Calls = ()
+    sources: Calls = ()
+    env_reads: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """The compiled form of a model or singular test (cached)."""
+
+    compiled_sql: str
+    incremental_sql: str | None
+    depends_on: tuple[str, ...]
+    refs: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    external_tables: tuple[str, ...]
+    columns: tuple[Any, ...]  # a column spec, see sql.column_spec
+    hooks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # pre_hook, post_hook, rendered
+
+
+@dataclass(slots=True)
+class Draft:
+    """A model, seed or singular test while it is compiled (internal; nodes are built from it at the end)."""
+
+    file: SourceFile
+    kind: str  # "model" | "seed" | "test"
+    name: str
+    unique_id: str
+    fqn: tuple[str, ...]
+    base: dict[str, Any]  # folder config < property config
+    properties: NodeProperties | None = None
+    key: str = ""  # of the render (pass 1)
+    compiled_key: str = ""
+    volatile: bool = False
+    rendered: Rendered | None = None
+    merged: dict[str, Any] = field(default_factory=dict)
+    config: NodeConfig | None = None
+    relation: Relation | None = None
+    query: Query | None = None
+    incremental_query: Query | None = None
+    compiled: Compiled | None = None
+
+
+def read_drafts(p: Project) -> list[Draft]:
+    """A draft per model, seed and singular test file, with its folder and property config."""
+    out: list[Draft] = []
+    groups = (
+        ("model", p.model_files, p.model_paths, p.model_configs, p.model_properties),
+        ("seed", p.seed_files, p.seed_paths, p.seed_configs, p.seed_properties),
+        ("test", p.test_files, p.test_paths, p.test_configs, {}),
+    )
+    for kind, files, paths, tree, properties in groups:
+        for file in files:
+            name = file.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            fqn = (p.name, *folders_of(file.path, paths), name)
+            props = properties.get(name)
+            base = merge_config(folder_config(tree, fqn), props.config if props else {})
+            out.append(Draft(file, kind, name, f"{kind}.{p.name}.{name}", fqn, base, props))
+    check_properties("model", p.model_properties, (d.name for d in out if d.kind == "model"))
+    check_properties("seed", p.seed_properties, (d.name for d in out if d.kind == "seed"))
+    return out
+
+
+def source_nodes(p: Project) -> list[SourceNode]:
+    """The SourceNodes of the `sources:` in property YAML."""
+    return [
+        SourceNode(
+            unique_id=f"source.{p.name}.{t.source_name}.{t.name}",
+            source_name=t.source_name,
+            name=t.name,
+            package_name=p.name,
+            path=t.path,
+            line=t.line,
+            fqn=(p.name, *folders_of(t.path, (*p.model_paths, *p.seed_paths)), t.source_name, t.name),
+            relation=Relation(
+                database=t.database or p.target.database, schema=t.schema, identifier=t.identifier
+            ),
+            description=t.description,
+            columns=t.columns,
+            loaded_at_field=t.loaded_at_field,
+            freshness=t.freshness,
+            tags=t.tags,
+            meta=t.meta,
+        )
+        for t in p.source_tables
+    ]
+
+
+def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
+    """The manifest node of a draft, before its SQL is written."""
+    c, props = draft.compiled, draft.properties
+    assert draft.config is not None
+    if draft.kind == "test":
+        return TestNode(
+            unique_id=draft.unique_id,
+            name=draft.name,
+            package_name=p.name,
+            path=draft.file.path,
+            fqn=draft.fqn,
+            test_type="singular",
+            test_name=draft.name,
+            raw_sql=draft.file.text,
+            checksum=draft.file.checksum,
+            config=draft.config,
+            depends_on=c.depends_on if c else (),
+            refs=c.refs if c else (),
+            sources=c.sources if c else (),
+        )
+    assert draft.relation is not None
+    return ModelNode(
+        unique_id=draft.unique_id,
+        name=draft.name,
+        resource_type="seed" if draft.kind == "seed" else "model",
+        package_name=p.name,
+        path=draft.file.path,
+        fqn=draft.fqn,
+        raw_sql=draft.file.text,
+        checksum=draft.file.checksum,
+        config=draft.config,
+        relation=draft.relation,
+        description=props.description if props else "",
+        columns=props.columns if props else (),
+        patch_path=props.path if props else None,
+        depends_on=c.depends_on if c else (),
+        refs=c.refs if c else (),
+        sources=c.sources if c else (),
+        external_tables=c.external_tables if c else (),
+    )
+
+
+def metadata(target: Target, invocation_id: str, started: datetime) -> dict[str, Any]:
+    """Manifest.metadata: the invocation, when, sqlflow's version and the target."""
+    return {
+        "invocation_id": invocation_id,
+        "generated_at": started.isoformat(),
+        "run_started_at": started.isoformat(),
+        "sqlflow_version": sqlflow.__version__,
+        "target_name": target.name,
+        "target_type": target.type,
+        "adapter_type": target.type,
+    }

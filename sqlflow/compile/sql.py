@@ -1,0 +1,325 @@
+"""The sqlglot boundary: parse a model's SQL, find its table references, rewrite and inline, transpile, and
+read its output columns.
+
+Functions here take and return sqlglot trees or plain data; they know nothing of models or projects (the
+compiler passes in what a name resolves to). sqlglot errors become `SqlProblem`, which the compiler turns
+into a user error at the model's file:line. The only module of sqlflow.compile that imports sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
+
+from sqlflow.compile.columns import ColumnSpec
+from sqlflow.manifest import Relation
+
+_TOKEN_REPR = re.compile(
+    r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>"
+)
+_CLASS_REPR = re.compile(r"<class '(?:[\w]+\.)*(\w+)'>")
+_MISSING_KEYWORD = re.compile(r"^Required keyword: '\w+' missing for (\w+)$")
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+class SqlProblem(Exception):
+    """sqlglot rejected the SQL: `line` is in the text that was parsed (1-based), None when unknown."""
+
+    def __init__(
+        self, message: str, line: int | None = None, *, hint: str | None = None, unsupported: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.hint = hint
+        self.unsupported = unsupported
+
+
+def dialect_names() -> list[str]:
+    return sorted(d for d in Dialect.classes if d)
+
+
+def check_dialect(name: str) -> str | None:
+    """None when sqlglot knows the dialect `name`, else the names it knows."""
+    try:
+        Dialect.get_or_raise(name)
+    except ValueError:
+        return ", ".join(dialect_names())
+    return None
+
+
+def parse_query(sql: str, dialect: str) -> exp.Expression:
+    """The one query of `sql`: a SELECT, WITH ... SELECT, set operation or VALUES."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except ParseError as exc:
+        error = exc.errors[0] if exc.errors else {}
+        message = _describe(error) if error else str(exc)
+        raise SqlProblem(f"syntax error: {message}", error.get("line")) from exc
+    except TokenError as exc:
+        raise SqlProblem(f"syntax error: {exc}") from exc
+    if not statements:
+        raise SqlProblem("no SQL statement", hint="a model is one SELECT")
+    if len(statements) > 1:
+        raise SqlProblem(
+            f"expected one query, found {len(statements)} statements",
+            _statement_line(sql, dialect, 1),
+            hint="a model is one SELECT; run other statements in pre_hook or post_hook",
+        )
+    tree = statements[0]
+    if not isinstance(tree, exp.Query | exp.Values):
+        raise SqlProblem(
+            f"expected a query (SELECT, WITH or VALUES), not {tree.key.upper()}",
+            _statement_line(sql, dialect, 0),
+            hint="a model selects its rows; sqlflow creates the table or view",
+        )
+    return tree
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    text = _CLASS_REPR.sub(r"\1", _TOKEN_REPR.sub(r"'\1'", str(error.get("description", ""))))
+    missing = _MISSING_KEYWORD.match(text)
+    if missing:
+        text = f"incomplete {missing.group(1).upper()}"
+    highlight = str(error.get("highlight") or "").strip()
+    if highlight and f"'{highlight}'" not in text:
+        text += f" near '{highlight}'"
+    return text
+
+
+def _statement_line(sql: str, dialect: str, index: int) -> int | None:
+    """The line where statement `index` (0-based) of `sql` starts."""
+    seen = 0
+    after_semicolon = True
+    for token in Dialect.get_or_raise(dialect).tokenize(sql):
+        if token.token_type == sqlglot.TokenType.SEMICOLON:
+            after_semicolon = True
+            continue
+        if after_semicolon:
+            if seen == index:
+                return token.line
+            seen += 1
+            after_semicolon = False
+    return None
+
+
+def strip_statement_end(sql: str, dialect: str) -> str:
+    """`sql` without surrounding whitespace and a trailing `;` (and any comment after it)."""
+    text = sql.strip()
+    if ";" not in text:
+        return text
+    tokens = Dialect.get_or_raise(dialect).tokenize(text)
+    end = len(tokens)
+    while end and tokens[end - 1].token_type == sqlglot.TokenType.SEMICOLON:
+        end -= 1
+    if end == len(tokens):
+        return text
+    return text[: tokens[end].start].rstrip() if end else ""
+
+
+@dataclass(frozen=True, slots=True)
+class TableUse:
+    """A table named in a query: `parts` are (catalog, db, name) as written, empty strings when absent."""
+
+    node: exp.Table
+    parts: tuple[str, str, str]
+    alias_like: bool  # its first part names a table alias of the query (e.g. DuckDB `FROM t, t.items`)
+
+
+def table_uses(tree: exp.Expression) -> list[TableUse]:
+    """Every table the query reads, without CTE names in scope, table functions and alias references."""
+    tables: list[exp.Table] = []
+    aliases: set[str] = set()
+    for node in tree.walk():
+        if isinstance(node, exp.Table):
+            if isinstance(node.this, exp.Identifier):
+                tables.append(node)
+        elif isinstance(node, exp.TableAlias) and not isinstance(node.parent, exp.CTE):
+            aliases.add(node.name.lower())
+    uses = []
+    for table in tables:
+        name, db, catalog = table.name, table.text("db"), table.text("catalog")
+        if not db and _is_cte(table, name.lower()):
+            continue
+        alias_like = (db or name).lower() in aliases and not catalog
+        uses.append(TableUse(table, (catalog, db, name), alias_like))
+    return uses
+
+
+def _is_cte(table: exp.Table, name: str) -> bool:
+    node: exp.Expression | None = table.parent
+    while node is not None:
+        with_ = node.args.get("with_")
+        if with_ is not None and any(cte.alias_or_name.lower() == name for cte in with_.expressions):
+            return True
+        node = node.parent
+    return False
+
+
+def relation_table(relation: Relation, *, include_database: bool = False) -> exp.Table:
+    return exp.table_(
+        relation.identifier,
+        db=relation.schema,
+        catalog=relation.database if include_database else None,
+        quoted=True,
+    )
+
+
+def replace_table(use: TableUse, replacement: exp.Table) -> None:
+    """Point `use` at `replacement`'s name, keeping its alias (or aliasing it as the name written)."""
+    node = use.node
+    for key in ("this", "db", "catalog"):
+        part = replacement.args.get(key)
+        node.set(key, part.copy() if part is not None else None)
+    if node.args.get("alias") is None:
+        node.set("alias", exp.TableAlias(this=exp.to_identifier(use.parts[2])))
+
+
+def cte_identifier(text: str) -> exp.Identifier:
+    """An identifier from its SQL text: `"x y"` (quoted) or `x`."""
+    if text.startswith('"') and text.endswith('"'):
+        return exp.Identifier(this=text[1:-1].replace('""', '"'), quoted=True)
+    return exp.Identifier(this=text, quoted=False)
+
+
+def with_ctes(tree: exp.Expression, ctes: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
+    """`tree` with `ctes` (name as SQL, query) placed first in its WITH clause (added when it has none)."""
+    if not ctes:
+        return tree
+    if not isinstance(tree, exp.Select | exp.SetOperation):
+        tree = exp.select("*").from_(
+            exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier("_q")))
+        )
+    new = [exp.CTE(this=body, alias=exp.TableAlias(this=cte_identifier(name))) for name, body in ctes]
+    existing = tree.args.get("with_")
+    if existing is not None:
+        existing.set("expressions", [*new, *existing.expressions])
+    else:
+        tree.set("with_", exp.With(expressions=new))
+    return tree
+
+
+def strip_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
+    """`tree` without the CTEs whose names start with `prefix` (undoes `with_ctes` on a compiled query)."""
+    existing = tree.args.get("with_")
+    if existing is not None:
+        kept = [cte for cte in existing.expressions if not cte.alias_or_name.startswith(prefix)]
+        if kept:
+            existing.set("expressions", kept)
+        else:
+            tree.set("with_", None)
+    return tree
+
+
+def generate(tree: exp.Expression, dialect: str, *, copy: bool = True) -> str:
+    """The SQL of `tree` in `dialect`; a construct the dialect cannot express raises SqlProblem.
+
+    `copy=False` lets sqlglot's dialect transforms change `tree` (faster; for a tree used once).
+    """
+    try:
+        return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, copy=copy)
+    except UnsupportedError as exc:
+        raise SqlProblem(str(exc).strip(), unsupported=True) from exc
+    except SqlglotError as exc:
+        raise SqlProblem(str(exc).strip(), unsupported=True) from exc
+
+
+# -- identifiers for SQL written by sqlflow (tests) ----------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def quote_name(name: str, dialect: str) -> str:
+    """A column name as SQL in `dialect`: quoted when it has unusual characters or is a keyword."""
+    keywords = Dialect.get_or_raise(dialect).tokenizer_class.KEYWORDS
+    quoted = not _SAFE_NAME.match(name.lower()) or name.upper() in keywords
+    return exp.Identifier(this=name, quoted=quoted).sql(dialect=dialect)
+
+
+@lru_cache(maxsize=4096)
+def quote_relation(relation: Relation, dialect: str, include_database: bool = False) -> str:
+    return relation_table(relation, include_database=include_database).sql(dialect=dialect)
+
+
+def quote_value(value: Any, dialect: str) -> str:
+    """A Python value as a SQL literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return exp.convert(value).sql(dialect=dialect)
+
+
+# -- output columns ----------------------------------------------------------------------------------
+
+
+def column_spec(tree: exp.Expression, resolved: Mapping[int, str]) -> ColumnSpec:
+    """The output columns of a query as plain data, with each `*` kept as ("*", sources, excluded).
+
+    A source is ("node", unique_id) for a table in `resolved` (keyed by `id()` of the Table node),
+    ("spec", nested spec) for a CTE or subquery, ("?",) when unknown. `columns.resolve_columns` expands them
+    later, once the upstream nodes' columns are known.
+    """
+    return _query_spec(tree, resolved, {}, 0)
+
+
+def _query_spec(
+    query: exp.Expression, resolved: Mapping[int, str], ctes: dict[str, exp.Expression], depth: int
+) -> ColumnSpec:
+    if depth > 20:
+        return (("*", (("?",),), ()),)
+    with_ = query.args.get("with_")
+    if with_ is not None:
+        ctes = {**ctes, **{cte.alias_or_name.lower(): cte.this for cte in with_.expressions}}
+    while isinstance(query, exp.SetOperation | exp.Subquery):
+        query = query.this
+        inner = query.args.get("with_")
+        if inner is not None:
+            ctes = {**ctes, **{cte.alias_or_name.lower(): cte.this for cte in inner.expressions}}
+    if not isinstance(query, exp.Select):
+        return (("*", (("?",),), ()),)
+    sources: list[tuple[str, Any]] = []
+    by_alias: dict[str, tuple[str, Any]] = {}
+    from_ = query.args.get("from_")
+    for item in [from_.this if from_ else None, *(j.this for j in query.args.get("joins") or ())]:
+        if item is None:
+            continue
+        source = _source_spec(item, resolved, ctes, depth)
+        sources.append(source)
+        by_alias[(item.alias_or_name or "").lower()] = source
+    out: list[Any] = []
+    for projection in query.expressions:
+        if isinstance(projection, exp.Star):
+            out.append(("*", tuple(sources), _excluded(projection)))
+        elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+            source = by_alias.get(projection.table.lower(), ("?",))
+            out.append(("*", (source,), _excluded(projection.this)))
+        elif projection.alias_or_name and projection.alias_or_name != "*":
+            out.append(projection.alias_or_name)
+    return tuple(out)
+
+
+def _source_spec(
+    item: exp.Expression, resolved: Mapping[int, str], ctes: dict[str, exp.Expression], depth: int
+) -> tuple[str, Any]:
+    if isinstance(item, exp.Table):
+        if id(item) in resolved:
+            return ("node", resolved[id(item)])
+        if not item.text("db") and item.name.lower() in ctes:
+            cte_ctes = {k: v for k, v in ctes.items() if k != item.name.lower()}
+            return ("spec", _query_spec(ctes[item.name.lower()], resolved, cte_ctes, depth + 1))
+        return ("?",)
+    if isinstance(item, exp.Subquery):
+        return ("spec", _query_spec(item.this, resolved, ctes, depth + 1))
+    return ("?",)
+
+
+def _excluded(star: exp.Star) -> tuple[str, ...]:
+    return tuple(e.name.lower() for e in star.args.get("except_") or ())

@@ -1,0 +1,409 @@
+"""Jinja for models, tests and macros: one Environment per compile, the dbt context, errors at file:line.
+
+`Renderer.render()` turns one file's text into SQL and records what the template called (ref, source,
+config, env_var) with the file:line of each call, so the compiler can resolve and validate them. Relations
+come from a `resolve` callback; without one (pass 1) ref()/source()/this give placeholders and the result
+says the text is not final. The only module of sqlflow.compile that imports jinja2; no sqlglot here.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import itertools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import jinja2
+
+from sqlflow.compile.names import has_jinja
+from sqlflow.compile.quick_jinja import NotQuick, QuickTemplate
+from sqlflow.errors import SourceLocation, SqlflowError, TemplateError, did_you_mean
+from sqlflow.manifest import Relation
+from sqlflow.project.config import normalise_config
+from sqlflow.project.types import SourceFile, Target
+
+_MISSING: Any = object()
+_PLACEHOLDER = '"__sqlflow_pending__"."__sqlflow_pending__"'
+_UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
+# dbt's `{% test name(model, column_name) %}` blocks are macros named test_<name>
+_TEST_BLOCK = re.compile(r"{%(-?)\s*test\s+(\w+)\s*\(")
+_END_TEST_BLOCK = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One ref()/source() call: `args` as written, where it was made."""
+
+    args: tuple[str, ...]
+    location: SourceLocation
+
+
+@dataclass(slots=True)
+class RenderResult:
+    """The rendered SQL and what the template asked for while rendering."""
+
+    sql: str
+    refs: list[Call] = field(default_factory=list)
+    sources: list[Call] = field(default_factory=list)
+    configs: list[tuple[dict[str, Any], SourceLocation]] = field(default_factory=list)
+    env_reads: dict[str, str | None] = field(default_factory=dict)
+    needs_relations: bool = False  # ref()/source()/this were used: a pass-1 text is not final
+
+
+class RelationRef:
+    """What ref(), source() and `this` return: prints as the relation, exposes its parts."""
+
+    __slots__ = ("_relation", "_text", "_used")
+
+    def __init__(self, relation: Relation | None, text: str, used: Callable[[], None]) -> None:
+        self._relation = relation
+        self._text = text
+        self._used = used
+
+    def __str__(self) -> str:
+        self._used()
+        return self._text
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def _part(self, name: str) -> str | None:
+        self._used()
+        if self._relation is None:
+            return "__sqlflow_pending__"
+        return getattr(self._relation, name)
+
+    @property
+    def database(self) -> str | None:
+        return self._part("database")
+
+    @property
+    def schema(self) -> str | None:
+        return self._part("schema")
+
+    @property
+    def identifier(self) -> str | None:
+        return self._part("identifier")
+
+    name = identifier
+
+    def render(self) -> str:
+        return str(self)
+
+
+# (kind, args, location) -> (relation or None, the text to print); raises UnknownRefError
+Resolve = Callable[[str, tuple[str, ...], SourceLocation], tuple[Relation | None, str]]
+
+
+class _Loader(jinja2.BaseLoader):
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = texts
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.texts:
+            raise jinja2.TemplateNotFound(template)
+        return self.texts[template], template, lambda: True
+
+
+def template_location() -> SourceLocation | None:
+    """The file:line of the innermost template frame running now (a model, test or macro file)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            return SourceLocation(template.name, template.get_corresponding_lineno(frame.f_lineno))
+        frame = frame.f_back
+    return None
+
+
+class _State:
+    """What the file being rendered has called so far; reset for every render."""
+
+    def __init__(self) -> None:
+        self.result = RenderResult("")
+        self.path = ""
+        self.resolve: Resolve | None = None
+        self.incremental = False
+        self.config: dict[str, Any] = {}
+
+        self.line: int | None = None  # of the call being made, when the quick path renders
+
+    def used(self) -> None:
+        self.result.needs_relations = True
+
+    def at_line(self, line: int) -> None:
+        self.line = line
+
+    def where(self) -> SourceLocation:
+        """Where the template is now: the innermost Jinja frame, else the quick path's line."""
+        return template_location() or SourceLocation(self.path, self.line)
+
+
+class Renderer:
+    """One Jinja environment for a whole compile, with the project's macros loaded once."""
+
+    def __init__(
+        self,
+        *,
+        files: Iterable[SourceFile],
+        macro_files: Iterable[SourceFile],
+        target: Target,
+        vars: Mapping[str, Any],
+        invocation_id: str,
+        run_started_at: _datetime.datetime,
+    ) -> None:
+        self._macro_files = list(macro_files)
+        texts = {f.path: f.text for f in files}
+        texts.update({f.path: _test_blocks_to_macros(f.text) for f in self._macro_files})
+        self._texts = texts
+        self._vars = vars
+        self._state = _State()
+        self._quick_templates: dict[str, QuickTemplate | None] = {}
+        self.env = jinja2.Environment(
+            loader=_Loader(texts), undefined=jinja2.StrictUndefined, cache_size=-1, autoescape=False
+        )
+        target_doc = {k: v for k, v in target.settings.items() if k not in ("password", "pass")}
+        target_doc |= {
+            "name": target.name,
+            "type": target.type,
+            "schema": target.schema,
+            "database": target.database,
+            "threads": target.threads,
+            "profile_name": target.profile_name,
+        }
+        state = self._state
+        self.env.globals.update(
+            ref=self._ref,
+            source=self._source,
+            config=_Config(state),
+            var=self._var,
+            env_var=self._env_var,
+            is_incremental=lambda: state.incremental,
+            this=None,
+            target=target_doc,
+            run_started_at=run_started_at,
+            invocation_id=invocation_id,
+            modules=SimpleNamespace(datetime=_datetime, re=re, itertools=itertools, json=json),
+            log=lambda *args, **kwargs: "",
+            exceptions=SimpleNamespace(raise_compiler_error=_raise_compiler_error),
+            tojson=json.dumps,
+        )
+        self.macros: dict[str, str] = {}  # name -> file
+        self._load_macros()
+
+    # -- the context functions -------------------------------------------------------------------------
+
+    def _call(self, kind: str, args: tuple[Any, ...]) -> RelationRef:
+        state = self._state
+        location = state.where()
+        if not args or len(args) > 2 or not all(isinstance(a, str) for a in args):
+            raise TemplateError(f"{kind}() takes one or two names as strings", location=location)
+        if kind == "source" and len(args) != 2:
+            raise TemplateError("source() takes a source name and a table name", location=location)
+        call = Call(tuple(args), location)
+        (state.result.refs if kind == "ref" else state.result.sources).append(call)
+        if state.resolve is None:
+            return RelationRef(None, _PLACEHOLDER, state.used)
+        relation, text = state.resolve(kind, call.args, location)
+        return RelationRef(relation, text, state.used)
+
+    def _ref(self, *args: Any, **kwargs: Any) -> RelationRef:
+        return self._call("ref", args)
+
+    def _source(self, *args: Any) -> RelationRef:
+        return self._call("source", args)
+
+    def _var(self, name: str, default: Any = _MISSING) -> Any:
+        if name in self._vars:
+            return self._vars[name]
+        if default is not _MISSING:
+            return default
+        raise TemplateError(
+            f"var '{name}' is not set",
+            location=self._state.where(),
+            hint="set it under vars: in sqlflow.yml, pass --vars, or give var() a default",
+        )
+
+    def _env_var(self, name: str, default: Any = _MISSING) -> Any:
+        value = os.environ.get(name)
+        self._state.result.env_reads[name] = value
+        if value is not None:
+            return value
+        if default is not _MISSING:
+            return default
+        raise TemplateError(
+            f"env var '{name}' is not set",
+            location=self._state.where(),
+            hint="export it, or give env_var() a default",
+        )
+
+    # -- rendering -----------------------------------------------------------------------------------
+
+    def render(
+        self,
+        path: str,
+        *,
+        text: str | None = None,
+        resolve: Resolve | None = None,
+        this: Relation | None = None,
+        this_text: str | None = None,
+        incremental: bool = False,
+        config: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> RenderResult:
+        """Render the file `path` (or `text` shown as `path`, e.g. a test's `to:` or `show --inline`).
+
+        `extra` names are visible to this render only (a custom test's arguments).
+        """
+        state = self._state
+        state.result = RenderResult("")
+        state.path = path
+        state.resolve = resolve
+        state.incremental = incremental
+        state.config = dict(config or {})
+        state.line = None
+        self.env.globals["this"] = RelationRef(
+            this, this_text or (str(this) if this else _PLACEHOLDER), state.used
+        )
+        self.env.globals.update(extra or {})
+        try:
+            sql = self._quick(path, text)
+            if sql is None:
+                state.result = RenderResult("")
+                state.config = dict(config or {})
+                state.line = None
+                if text is None:
+                    sql = self._guarded(path, lambda: self._run(self.env.get_template(path)))
+                else:
+                    sql = self._guarded(path, lambda: self._run(self._from_text(text, path)))
+        finally:
+            for name in extra or ():
+                del self.env.globals[name]
+        state.result.sql = sql
+        return state.result
+
+    def _quick(self, path: str, text: str | None) -> str | None:
+        """The text rendered without Jinja when the template is simple enough (see quick_jinja), else None."""
+        if text is None:
+            if path not in self._quick_templates:
+                self._quick_templates[path] = QuickTemplate.read(self._texts[path])
+            quick = self._quick_templates[path]
+        else:
+            quick = QuickTemplate.read(text)
+        if quick is None:
+            return None
+        try:
+            return quick.render(self.env.globals, self._state.at_line)
+        except NotQuick:
+            return None
+
+    def relation_ref(self, relation: Relation, text: str) -> RelationRef:
+        """A relation as templates see it, printing as `text`."""
+        return RelationRef(relation, text, self._state.used)
+
+    def _from_text(self, text: str, path: str) -> jinja2.Template:
+        code = self.env.compile(text, path, path)
+        return self.env.template_class.from_code(self.env, code, self.env.make_globals(None))
+
+    def _run(self, template: jinja2.Template) -> str:
+        context = template.new_context(self.env.globals, shared=True)
+        try:
+            return self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+        except Exception:
+            self.env.handle_exception()  # re-raises with the traceback mapped to template lines
+
+    def _guarded(self, path: str, run: Callable[[], Any]) -> Any:
+        """Run Jinja, turning its errors into TemplateErrors at the template's file:line."""
+        try:
+            return run()
+        except SqlflowError:
+            raise
+        except jinja2.TemplateSyntaxError as exc:
+            where = SourceLocation(exc.filename or exc.name or path, exc.lineno)
+            raise TemplateError(f"template syntax error: {exc.message}", location=where) from exc
+        except Exception as exc:
+            raise self._runtime_error(exc, path) from exc
+
+    def _runtime_error(self, exc: Exception, path: str) -> TemplateError:
+        location = SourceLocation(path)
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename in self._texts or filename == path:
+                location = SourceLocation(filename, tb.tb_lineno)
+            tb = tb.tb_next
+        if isinstance(exc, jinja2.UndefinedError):
+            message = str(exc.message)
+            found = _UNDEFINED_NAME.match(message)
+            hint = did_you_mean(found.group(1), self.env.globals) if found else None
+            return TemplateError(message, location=location, hint=hint)
+        return TemplateError(f"{type(exc).__name__}: {exc}", location=location)
+
+    def _load_macros(self) -> None:
+        for file in self._macro_files:
+            if not has_jinja(file.text):
+                continue
+            module = self._guarded(
+                file.path,
+                lambda path=file.path: self.env.get_template(path).make_module(self.env.globals, shared=True),
+            )
+            for name, value in vars(module).items():
+                if not isinstance(value, jinja2.runtime.Macro):
+                    continue
+                if name in self.macros:
+                    raise TemplateError(
+                        f"macro '{name}' is defined twice",
+                        location=SourceLocation(file.path),
+                        hint=f"also defined in {self.macros[name]}",
+                    )
+                self.macros[name] = file.path
+                self.env.globals[name] = value
+
+
+class _Config:
+    """`config(...)` records a model's config; `config.get(key, default)` reads the merged config so far."""
+
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        state = self._state
+        location = state.where()
+        if args:
+            if len(args) != 1 or not isinstance(args[0], Mapping):
+                raise TemplateError("config() takes keyword arguments", location=location)
+            kwargs = {**args[0], **kwargs}
+        normalised = normalise_config(kwargs, where=location)
+        state.result.configs.append((normalised, location))
+        state.config.update(normalised)
+        return ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._state.config.get(key, default)
+
+    def require(self, key: str) -> Any:
+        if key not in self._state.config:
+            raise TemplateError(
+                f"config '{key}' is required",
+                location=self._state.where(),
+            )
+        return self._state.config[key]
+
+
+def _raise_compiler_error(message: str) -> None:
+    raise TemplateError(str(message), location=template_location())
+
+
+def _test_blocks_to_macros(text: str) -> str:
+    if "test" not in text:
+        return text
+    text = _TEST_BLOCK.sub(lambda m: "{%" + m.group(1) + " macro test_" + m.group(2) + "(", text)
+    return _END_TEST_BLOCK.sub(lambda m: "{%" + m.group(1) + " endmacro " + m.group(2) + "%}", text)

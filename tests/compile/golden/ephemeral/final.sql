@@ -1,0 +1,1 @@
+WITH __sqlflow_ephemeral_e1 AS (SELECT id, amount FROM "main"."base"), __sqlflow_ephemeral_e2 AS (WITH w AS (SELECT * FROM __sqlflow_ephemeral_e1) SELECT id, amount * 2 AS amount FROM w) SELECT * FROM __sqlflow_ephemeral_e2 JOIN __sqlflow_ephemeral_e1 AS e1 USING (id)

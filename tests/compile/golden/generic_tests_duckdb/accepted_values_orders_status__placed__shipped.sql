@@ -1,0 +1,4 @@
+select status as value_field, count(*) as n_records
+from "main"."orders"
+where status not in ('placed', 'shipped')
+group by status

@@ -1,0 +1,3 @@
+select "Order Total"
+from "main"."orders"
+where "Order Total" is null

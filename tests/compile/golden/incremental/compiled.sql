@@ -1,0 +1,1 @@
+select e.id, e.ts from "main"."events" as e

@@ -1,0 +1,1 @@
+select * from "main_marts"."fct_orders" where amount < 0

@@ -1,0 +1,1 @@
+SELECT * FROM "main_marts"."fct_orders" WHERE amount < 0

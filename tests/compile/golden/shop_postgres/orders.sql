@@ -1,0 +1,1 @@
+WITH __sqlflow_ephemeral_stg_customers AS (SELECT id AS customer_id, name FROM "raw"."customers_v2"), o AS (SELECT * FROM "main"."stg_orders") SELECT o.order_id, o.customer_id, c.name, (CAST(o.amount AS DOUBLE PRECISION) / 100.0) AS amount, o.status FROM o LEFT JOIN __sqlflow_ephemeral_stg_customers AS c ON c.customer_id = o.customer_id

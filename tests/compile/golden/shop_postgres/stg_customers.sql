@@ -1,0 +1,1 @@
+SELECT id AS customer_id, name FROM "raw"."customers_v2"

@@ -1,0 +1,1 @@
+SELECT id AS order_id, customer_id, amount, status FROM "raw"."orders"
