@@ -259,13 +259,15 @@ class Manifest:
             doc["original_file_path"] = node.path
             doc["tags"] = list(node.tags)
             if isinstance(node, ModelNode | TestNode):
-                doc["raw_code"] = node.raw_sql
-                doc["compiled_code"] = node.compiled_sql
+                doc["raw_code"] = doc.pop("raw_sql")
+                doc["compiled_code"] = doc.pop("compiled_sql")
                 doc["checksum"] = {"name": "sha256", "checksum": node.checksum}
             if isinstance(node, ModelNode | SourceNode):
+                del doc["relation"]
                 doc["database"] = node.relation.database
                 doc["schema"] = node.relation.schema
                 doc["alias"] = node.relation.identifier
+                doc["relation_name"] = node.relation.render()
                 doc["columns"] = {c["name"]: c for c in doc["columns"]}
             return doc
 

@@ -133,6 +133,9 @@ def _run_command(command: str) -> Callable[..., None]:
             return
         if state.log_format == "text":
             _summary(console, command, outcome)
+        if outcome.result.interrupted:
+            click.secho("Interrupted.", fg="red", err=True)
+            ctx.exit(130)
         if outcome.failed:
             ctx.exit(1)
 

@@ -1,0 +1,186 @@
+"""SQL statements shared by every engine, as plain functions of names and a dialect.
+
+Identifiers are quoted by sqlglot for the given dialect, so the same function serves DuckDB and PostgreSQL.
+A model's compiled SQL is embedded as it is (it is already in the target dialect; parsing it again would
+cost time on the hot path and could change it). No driver is imported here.
+
+>>> from sqlflow.manifest import Relation
+>>> rel = Relation(database=None, schema="main", identifier="orders")
+>>> create_table_as(rel, "select 1 as id", "duckdb", replace=True)
+'CREATE OR REPLACE TABLE "main"."orders" AS\\nselect 1 as id'
+>>> insert_select(rel, "orders__sqlflow_incr", [("id", "ID"), ("amount", "amount")], "duckdb")
+'INSERT INTO "main"."orders" ("id", "amount") SELECT "ID", "amount" FROM "orders__sqlflow_incr"'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+from sqlglot import exp
+
+from sqlflow.adapters.base import RelationType
+from sqlflow.manifest import Relation
+
+TARGET_ALIAS = "sqlflow_target"
+SOURCE_ALIAS = "sqlflow_source"
+
+# (target column, source column) pairs: a source column feeds the target column of the same name
+ColumnPairs = Sequence[tuple[str, str]]
+
+
+@lru_cache(maxsize=8192)
+def quote(name: str, dialect: str) -> str:
+    """`name` as a quoted identifier of `dialect`.
+
+    >>> quote('we"ird', "duckdb"), quote("x", "bigquery")
+    ('"we""ird"', '`x`')
+    """
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def string_literal(value: str, dialect: str) -> str:
+    """`value` as a SQL string literal of `dialect`.
+
+    >>> string_literal("it's", "duckdb")
+    "'it''s'"
+    """
+    return exp.Literal.string(value).sql(dialect=dialect)
+
+
+def relation_sql(relation: Relation, dialect: str) -> str:
+    """schema.identifier, quoted."""
+    return f"{quote(relation.schema, dialect)}.{quote(relation.identifier, dialect)}"
+
+
+def renamed(relation: Relation, identifier: str) -> Relation:
+    return Relation(database=relation.database, schema=relation.schema, identifier=identifier)
+
+
+def create_schema(schema: str, dialect: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {quote(schema, dialect)}"
+
+
+def create_table_as(
+    relation: Relation | str, select_sql: str, dialect: str, *, replace: bool = False, temporary: bool = False
+) -> str:
+    """CREATE [OR REPLACE] [TEMPORARY] TABLE ... AS <select>; a str `relation` is an unqualified name."""
+    name = quote(relation, dialect) if isinstance(relation, str) else relation_sql(relation, dialect)
+    verb = "CREATE OR REPLACE" if replace else "CREATE"
+    kind = "TEMPORARY TABLE" if temporary else "TABLE"
+    return f"{verb} {kind} {name} AS\n{_body(select_sql)}"
+
+
+def create_view_as(relation: Relation, select_sql: str, dialect: str, *, replace: bool = True) -> str:
+    verb = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"
+    return f"{verb} {relation_sql(relation, dialect)} AS\n{_body(select_sql)}"
+
+
+def drop_relation(relation: Relation | str, kind: RelationType, dialect: str) -> str:
+    name = quote(relation, dialect) if isinstance(relation, str) else relation_sql(relation, dialect)
+    return f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {name}"
+
+
+def rename_relation(relation: Relation, kind: RelationType, new_identifier: str, dialect: str) -> str:
+    """ALTER TABLE|VIEW schema.old RENAME TO new (the schema stays)."""
+    what = "VIEW" if kind == "view" else "TABLE"
+    return f"ALTER {what} {relation_sql(relation, dialect)} RENAME TO {quote(new_identifier, dialect)}"
+
+
+def select_nothing(name: Relation | str, dialect: str) -> str:
+    """A query returning a relation's columns and no row."""
+    rel = quote(name, dialect) if isinstance(name, str) else relation_sql(name, dialect)
+    return f"SELECT * FROM {rel} WHERE 1 = 0"
+
+
+def insert_select(target: Relation, source: str, columns: ColumnPairs, dialect: str) -> str:
+    """INSERT INTO target (cols) SELECT cols FROM source, matching columns by name."""
+    into = ", ".join(quote(t, dialect) for t, _ in columns)
+    select = ", ".join(quote(s, dialect) for _, s in columns)
+    return (
+        f"INSERT INTO {relation_sql(target, dialect)} ({into}) SELECT {select} FROM {quote(source, dialect)}"
+    )
+
+
+def delete_matching(target: Relation, source: str, keys: ColumnPairs, dialect: str) -> str:
+    """DELETE the target rows whose unique key appears in source."""
+    return (
+        f"DELETE FROM {relation_sql(target, dialect)} AS {TARGET_ALIAS} "
+        f"WHERE EXISTS (SELECT 1 FROM {quote(source, dialect)} AS {SOURCE_ALIAS} "
+        f"WHERE {_key_match(keys, dialect)})"
+    )
+
+
+def merge(target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str) -> str:
+    """MERGE INTO target USING source ON the unique key: update the matched rows, insert the others."""
+    key_targets = {t for t, _ in keys}
+    updates = [(t, s) for t, s in columns if t not in key_targets]
+    into = ", ".join(quote(t, dialect) for t, _ in columns)
+    values = ", ".join(f"{SOURCE_ALIAS}.{quote(s, dialect)}" for _, s in columns)
+    sql = (
+        f"MERGE INTO {relation_sql(target, dialect)} AS {TARGET_ALIAS} "
+        f"USING {quote(source, dialect)} AS {SOURCE_ALIAS} ON {_key_match(keys, dialect)}"
+    )
+    if updates:
+        sets = ", ".join(f"{quote(t, dialect)} = {SOURCE_ALIAS}.{quote(s, dialect)}" for t, s in updates)
+        sql += f" WHEN MATCHED THEN UPDATE SET {sets}"
+    return sql + f" WHEN NOT MATCHED THEN INSERT ({into}) VALUES ({values})"
+
+
+def update_from(target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str) -> str:
+    """UPDATE target SET cols FROM source WHERE keys match (MERGE's first half, for engines without it)."""
+    key_targets = {t for t, _ in keys}
+    sets = ", ".join(
+        f"{quote(t, dialect)} = {SOURCE_ALIAS}.{quote(s, dialect)}"
+        for t, s in columns
+        if t not in key_targets
+    )
+    return (
+        f"UPDATE {relation_sql(target, dialect)} AS {TARGET_ALIAS} SET {sets} "
+        f"FROM {quote(source, dialect)} AS {SOURCE_ALIAS} WHERE {_key_match(keys, dialect)}"
+    )
+
+
+def insert_missing(
+    target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str
+) -> str:
+    """INSERT the source rows whose unique key the target lacks (MERGE's second half)."""
+    into = ", ".join(quote(t, dialect) for t, _ in columns)
+    select = ", ".join(f"{SOURCE_ALIAS}.{quote(s, dialect)}" for _, s in columns)
+    return (
+        f"INSERT INTO {relation_sql(target, dialect)} ({into}) SELECT {select} "
+        f"FROM {quote(source, dialect)} AS {SOURCE_ALIAS} WHERE NOT EXISTS (SELECT 1 FROM "
+        f"{relation_sql(target, dialect)} AS {TARGET_ALIAS} WHERE {_key_match(keys, dialect)})"
+    )
+
+
+def read_csv_select(
+    path: str, dialect: str, *, delimiter: str = ",", column_types: Mapping[str, str] | None = None
+) -> str:
+    """A SELECT reading a CSV file with a header (DuckDB's read_csv); `column_types` override detection.
+
+    >>> read_csv_select("/p/seeds/a.csv", "duckdb", column_types={"id": "BIGINT"})
+    "SELECT * FROM read_csv('/p/seeds/a.csv', header = true, delim = ',', types = {'id': 'BIGINT'})"
+    """
+    args = [string_literal(path, dialect), "header = true", f"delim = {string_literal(delimiter, dialect)}"]
+    if column_types:
+        types = ", ".join(
+            f"{string_literal(col, dialect)}: {string_literal(typ, dialect)}"
+            for col, typ in column_types.items()
+        )
+        args.append(f"types = {{{types}}}")
+    return f"SELECT * FROM read_csv({', '.join(args)})"
+
+
+def _key_match(keys: ColumnPairs, dialect: str) -> str:
+    return " AND ".join(
+        f"{SOURCE_ALIAS}.{quote(s, dialect)} = {TARGET_ALIAS}.{quote(t, dialect)}" for t, s in keys
+    )
+
+
+def _body(select_sql: str) -> str:
+    """The compiled SQL without a trailing semicolon; a newline keeps a trailing -- comment harmless."""
+    body = select_sql.strip()
+    while body.endswith(";"):
+        body = body[:-1].rstrip()
+    return body

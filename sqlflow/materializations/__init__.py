@@ -1,0 +1,56 @@
+"""How each kind of node becomes a relation: the SQL steps of view, table, incremental and seed.
+
+`materialize(node, ctx)` picks the materialization by the node's kind and runs its steps on `ctx.adapter`.
+Ephemeral models have no steps (the compiler inlines them). Engine differences are read from the adapter's
+capability flags; no driver is imported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sqlflow.errors import NodeFailedError, did_you_mean
+from sqlflow.manifest import ModelNode
+from sqlflow.materializations.context import BuildContext, BuildResult, RelationCache
+from sqlflow.materializations.incremental import build_incremental
+from sqlflow.materializations.seed import build_seed
+from sqlflow.materializations.table import build_table
+from sqlflow.materializations.view import build_view
+
+Materializer = Callable[[ModelNode, BuildContext], BuildResult]
+
+MATERIALIZERS: Mapping[str, Materializer] = {
+    "view": build_view,
+    "table": build_table,
+    "incremental": build_incremental,
+    "seed": build_seed,
+}
+
+
+def materialization_of(node: ModelNode) -> str:
+    """ "seed" for a seed, else the model's `materialized` config."""
+    return "seed" if node.resource_type == "seed" else node.config.materialized
+
+
+def materialize(node: ModelNode, ctx: BuildContext) -> BuildResult:
+    """Build `node`'s relation; raises AdapterError (the engine refused) or NodeFailedError (bad config)."""
+    kind = materialization_of(node)
+    if kind == "ephemeral":
+        return BuildResult(None, "EPHEMERAL (inlined)")
+    build = MATERIALIZERS.get(kind)
+    if build is None:
+        raise NodeFailedError(
+            f"unknown materialization '{kind}' for {node.name}",
+            hint=did_you_mean(kind, [*MATERIALIZERS, "ephemeral"]) or "use " + ", ".join(MATERIALIZERS),
+        )
+    return build(node, ctx)
+
+
+__all__ = [
+    "MATERIALIZERS",
+    "BuildContext",
+    "BuildResult",
+    "RelationCache",
+    "materialization_of",
+    "materialize",
+]

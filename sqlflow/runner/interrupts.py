@@ -1,0 +1,53 @@
+"""Ctrl-C that reaches the engine at once, even while the main thread waits inside a statement.
+
+Python runs its SIGINT handler only between bytecodes of the main thread, and DuckDB may take seconds to
+look for it while it runs a statement there. `on_sigint(callback)` also has the C-level signal handler write
+to a socket (`signal.set_wakeup_fd`) that a helper thread watches, so `callback` (the adapter's interrupt)
+runs as soon as the signal arrives. KeyboardInterrupt is still raised as usual. A no-op off the main thread.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def on_sigint(callback: Callable[[], None]) -> Iterator[None]:
+    """Inside the block, call `callback` from a helper thread whenever SIGINT arrives."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        reader.close()
+        writer.close()
+        yield
+        return
+
+    def watch() -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return  # the writer was closed: the block is over
+            if signal.SIGINT in data:
+                callback()
+
+    watcher = threading.Thread(target=watch, name="sqlflow-sigint", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        writer.close()
+        watcher.join(timeout=5)
+        reader.close()
