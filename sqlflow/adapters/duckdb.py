@@ -43,7 +43,9 @@ class DuckDBAdapter:
     def __init__(self, target: Target) -> None:
         settings = target.settings
         self.path = str(settings.get("path") or ":memory:")
-        config = {str(k): v for k, v in (settings.get("config") or {}).items()}
+        # DuckDB options (memory_limit, temp_directory ...): `settings:` as in dbt-duckdb, or `config:`
+        options = {**(settings.get("settings") or {}), **(settings.get("config") or {})}
+        config = {str(k): v for k, v in options.items()}
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from sqlglot import exp
-
 from sqlflow.adapters.base import RelationType
 from sqlflow.manifest import Relation
 
+# dialects whose identifiers are "double quoted" (inner quotes doubled) and strings 'single quoted'
+ANSI_QUOTING = frozenset({"duckdb", "postgres"})
 TARGET_ALIAS = "sqlflow_target"
 SOURCE_ALIAS = "sqlflow_source"
 
@@ -36,6 +36,10 @@ def quote(name: str, dialect: str) -> str:
     >>> quote('we"ird', "duckdb"), quote("x", "bigquery")
     ('"we""ird"', '`x`')
     """
+    if dialect in ANSI_QUOTING:  # the engines sqlflow runs on: no need to load sqlglot on the hot path
+        return '"' + name.replace('"', '""') + '"'
+    from sqlglot import exp
+
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
@@ -45,6 +49,10 @@ def string_literal(value: str, dialect: str) -> str:
     >>> string_literal("it's", "duckdb")
     "'it''s'"
     """
+    if dialect in ANSI_QUOTING:
+        return "'" + value.replace("'", "''") + "'"
+    from sqlglot import exp
+
     return exp.Literal.string(value).sql(dialect=dialect)
 
 
