@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -25,21 +25,12 @@ from sqlflow.manifest import Manifest, ModelNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project
 from sqlflow.runner.events import NullReporter, Reporter
-from sqlflow.runner.plan import Plan, build_plan, describe_plan
+from sqlflow.runner.plan import COMMAND_RESOURCES, Command, Plan, build_plan, describe_plan
 
 if TYPE_CHECKING:
     from sqlflow.runner.results import RunResult
 
-Command = Literal["run", "seed", "test", "build"]
-
 ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
-
-COMMAND_RESOURCES: Mapping[str, frozenset[str]] = {
-    "run": frozenset({"model"}),
-    "seed": frozenset({"seed"}),
-    "test": frozenset({"test"}),
-    "build": frozenset({"model", "seed", "test"}),
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

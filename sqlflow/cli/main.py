@@ -16,6 +16,7 @@ import click
 from sqlflow import __version__
 from sqlflow.cli.options import (
     GlobalState,
+    ProjectArgs,
     project_options,
     run_options,
     select_options,
@@ -79,11 +80,14 @@ def cli(ctx: click.Context, debug: bool, log_format: str, no_color: bool) -> Non
     ctx.obj = GlobalState(debug=debug, log_format=log_format, no_color=no_color)
 
 
-def _options(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_text: str | None):
+def _options(project: ProjectArgs) -> api.Options:
     from sqlflow import api
 
     return api.Options(
-        project_dir=project_dir, profiles_dir=profiles_dir, target=target, vars=api.parse_vars(vars_text)
+        project_dir=project.project_dir,
+        profiles_dir=project.profiles_dir,
+        target=project.target,
+        vars=api.parse_vars(project.vars_text),
     )
 
 
@@ -98,10 +102,7 @@ def _run_command(command: str) -> Callable[..., None]:
     @click.pass_context
     def run_cmd(
         ctx: click.Context,
-        project_dir: Path | None,
-        profiles_dir: Path | None,
-        target: str | None,
-        vars_text: str | None,
+        project: ProjectArgs,
         select: tuple[str, ...],
         exclude: tuple[str, ...],
         threads: int | None,
@@ -117,7 +118,7 @@ def _run_command(command: str) -> Callable[..., None]:
         reporter = JsonReporter() if state.log_format == "json" else RichReporter(console)
         outcome = api.run(
             command,  # type: ignore[arg-type]
-            _options(project_dir, profiles_dir, target, vars_text),
+            _options(project),
             select_=split_terms(select),
             exclude=split_terms(exclude),
             threads=threads,
@@ -184,21 +185,11 @@ for _name in ("run", "seed", "test", "build"):
 
 @cli.command()
 @project_options
-@select_options
-@click.pass_context
-def compile(
-    ctx: click.Context,
-    project_dir: Path | None,
-    profiles_dir: Path | None,
-    target: str | None,
-    vars_text: str | None,
-    select: tuple[str, ...],
-    exclude: tuple[str, ...],
-) -> None:
+def compile(project: ProjectArgs) -> None:
     """Render and check every model; write target/compiled/ and target/manifest.json."""
     from sqlflow import api
 
-    compiled = api.compile_all(_options(project_dir, profiles_dir, target, vars_text))
+    compiled = api.compile_all(_options(project))
     n_models = sum(1 for _ in compiled.manifest.models())
     n_tests = sum(1 for _ in compiled.manifest.tests())
     click.echo(
@@ -226,10 +217,7 @@ def compile(
 @click.pass_context
 def ls_cmd(
     ctx: click.Context,
-    project_dir: Path | None,
-    profiles_dir: Path | None,
-    target: str | None,
-    vars_text: str | None,
+    project: ProjectArgs,
     select: tuple[str, ...],
     exclude: tuple[str, ...],
     output: str,
@@ -241,7 +229,7 @@ def ls_cmd(
     from sqlflow import api
 
     compiled, order, unmatched = api.list_nodes(
-        _options(project_dir, profiles_dir, target, vars_text),
+        _options(project),
         select_=split_terms(select),
         exclude=split_terms(exclude),
         resource_types=frozenset(resource_type) or None,
@@ -281,10 +269,7 @@ def ls_cmd(
 @click.pass_context
 def show(
     ctx: click.Context,
-    project_dir: Path | None,
-    profiles_dir: Path | None,
-    target: str | None,
-    vars_text: str | None,
+    project: ProjectArgs,
     model: str | None,
     inline: str | None,
     limit: int,
@@ -296,9 +281,7 @@ def show(
 
     if (model is None) == (inline is None):
         raise click.UsageError("give either MODEL or --inline 'select ...'")
-    columns, rows = api.show(
-        _options(project_dir, profiles_dir, target, vars_text), model=model, inline=inline, limit=limit
-    )
+    columns, rows = api.show(_options(project), model=model, inline=inline, limit=limit)
     cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
     table = Table(*columns)
     for row in cells:
@@ -315,15 +298,12 @@ def show(
 @click.pass_context
 def debug(
     ctx: click.Context,
-    project_dir: Path | None,
-    profiles_dir: Path | None,
-    target: str | None,
-    vars_text: str | None,
+    project: ProjectArgs,
 ) -> None:
     """Check the installation, the project, the profile and the connection."""
     from sqlflow import api
 
-    checks = api.debug(_options(project_dir, profiles_dir, target, vars_text))
+    checks = api.debug(_options(project))
     console = _console(ctx)
     ok = True
     for what, detail, passed in checks:
@@ -337,12 +317,12 @@ def debug(
 @cli.command()
 @project_options
 def clean(
-    project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_text: str | None
+    project: ProjectArgs,
 ) -> None:
     """Delete the target folder (compiled SQL, manifest, run results, cache)."""
     from sqlflow import api
 
-    removed = api.clean(_options(project_dir, profiles_dir, target, vars_text))
+    removed = api.clean(_options(project))
     for path in removed:
         click.echo(f"Removed {path}")
     if not removed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,32 @@ class GlobalState:
     no_color: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectArgs:
+    """--project-dir, --profiles-dir, --target and --vars as given (vars still YAML text)."""
+
+    project_dir: Path | None = None
+    profiles_dir: Path | None = None
+    target: str | None = None
+    vars_text: str | None = None
+
+
 def project_options(func: F) -> F:
-    """--project-dir, --profiles-dir, --target, --vars."""
+    """--project-dir, --profiles-dir, --target, --vars, handed to the command as one `project` argument."""
+
+    command = func
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["project"] = ProjectArgs(
+            project_dir=kwargs.pop("project_dir"),
+            profiles_dir=kwargs.pop("profiles_dir"),
+            target=kwargs.pop("target"),
+            vars_text=kwargs.pop("vars_text"),
+        )
+        return command(*args, **kwargs)
+
+    func = wrapper  # type: ignore[assignment]
     func = click.option(
         "--vars",
         "vars_text",
