@@ -105,6 +105,12 @@ class NodeConfig:
     warn_if: str = "!= 0"
     error_if: str = "!= 0"
     store_failures: bool = False
+    # tests on sources (and any test): re-check until it passes; normalised by project/config.py to
+    # {"poke_interval": seconds, "timeout": seconds, "on_timeout": "fail" | "skip", "backoff": bool,
+    #  "max_poke_interval": seconds | None}; empty = not a sensor
+    sensor: Mapping[str, Any] = EMPTY
+    # explicit upstream nodes, e.g. ("sensor:landing_file",) or ("model_name",): dependencies sqlflow cannot see
+    depends_on: tuple[str, ...] = ()
 
 
 CONFIG_KEYS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(NodeConfig))
@@ -161,7 +167,7 @@ class TestNode:
     package_name: str
     path: str
     fqn: tuple[str, ...]
-    test_type: Literal["generic", "singular"]
+    test_type: Literal["generic", "singular", "expectation"]  # expectation: a Great Expectations check
     test_name: str  # not_null, unique, ... or the singular test's file stem
     raw_sql: str
     checksum: str
@@ -203,7 +209,38 @@ class SourceNode:
     resource_type: Literal["source"] = "source"
 
 
-Node = ModelNode | TestNode | SourceNode
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensorNode:
+    """A node that waits for something outside the project before its descendants may run.
+
+    Declared under `sensors:` in property YAML. `kind` picks the check, `params` are its arguments:
+    sql  {"sql": compiled query}                     truthy first value, or at least one row
+    file {"path": glob relative to the project root or absolute, "min_size": bytes | None, "stable": bool}
+    http {"url", "method", "status": allowed codes, "json_path": dotted path | None, "equals": value | None}
+    time {"at": "HH:MM[:SS]" | None, "timezone": IANA name, "delay": seconds | None}
+    """
+
+    unique_id: str  # sensor.<project>.<name>
+    name: str
+    package_name: str
+    path: str  # the property file
+    line: int | None
+    fqn: tuple[str, ...]
+    kind: Literal["sql", "file", "http", "time"]
+    params: Mapping[str, Any] = EMPTY
+    poke_interval: float = 30.0  # seconds
+    timeout: float = 600.0  # seconds
+    on_timeout: Literal["fail", "skip"] = "fail"
+    backoff: bool = False  # double the poke interval after each miss, up to max_poke_interval
+    max_poke_interval: float | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = EMPTY
+    depends_on: tuple[str, ...] = ()  # a sql sensor may read models and sources
+    resource_type: Literal["sensor"] = "sensor"
+
+
+Node = ModelNode | TestNode | SourceNode | SensorNode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,7 +250,7 @@ class Manifest:
     project_name: str
     dialect: str  # the dialect the project's SQL is written in
     target_dialect: str  # the engine's dialect, compiled_sql is written in it
-    nodes: Mapping[str, ModelNode | TestNode] = EMPTY
+    nodes: Mapping[str, ModelNode | TestNode | SensorNode] = EMPTY
     sources: Mapping[str, SourceNode] = EMPTY
     metadata: Mapping[str, Any] = field(default=EMPTY)
 
@@ -234,6 +271,11 @@ class Manifest:
     def tests(self) -> Iterator[TestNode]:
         for node in self.nodes.values():
             if isinstance(node, TestNode):
+                yield node
+
+    def sensors(self) -> Iterator[SensorNode]:
+        for node in self.nodes.values():
+            if isinstance(node, SensorNode):
                 yield node
 
     def to_json(self) -> dict[str, Any]:
@@ -293,5 +335,5 @@ class Manifest:
 
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls))
-    for cls in (Relation, NodeConfig, ColumnInfo, ModelNode, TestNode, SourceNode)
+    for cls in (Relation, NodeConfig, ColumnInfo, ModelNode, TestNode, SourceNode, SensorNode)
 }
