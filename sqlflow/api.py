@@ -5,6 +5,7 @@ Each CLI command is one call here. No click, no printing: progress goes to the R
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -21,13 +22,15 @@ import yaml
 from sqlflow.compile import compile_project
 from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
-from sqlflow.manifest import Manifest, ModelNode
+from sqlflow.manifest import Manifest, ModelNode, SensorNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project
 from sqlflow.runner.events import NullReporter, Reporter
 from sqlflow.runner.plan import COMMAND_RESOURCES, Command, Plan, build_plan, describe_plan
 
 if TYPE_CHECKING:
+    from sqlflow.adapters import Adapter
+    from sqlflow.checks.freshness import FreshnessResult
     from sqlflow.runner.results import RunResult
 
 ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
@@ -115,6 +118,19 @@ def engine_dialect(project: Project) -> str:
         ) from None
 
 
+def connect(project: Project) -> Adapter:
+    """Open the target's adapter. On DuckDB, relative file paths in models (read_csv('landing/x.csv'))
+    resolve against the project folder, wherever sqlflow was started."""
+    from sqlflow.adapters import open_adapter  # the engine loads only when something runs
+
+    target = project.target
+    if target.type == "duckdb":
+        options = dict(target.settings.get("settings") or {})
+        options.setdefault("file_search_path", str(project.root))
+        target = dataclasses.replace(target, settings={**target.settings, "settings": options})
+    return open_adapter(target)
+
+
 def write_compiled(project: Project, manifest: Manifest) -> None:
     """target/compiled/<project>/<path>.sql for every compiled node, and target/manifest.json.
 
@@ -129,7 +145,7 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
         index = {}
     new_index: dict[str, str] = {}
     for node in manifest.nodes.values():
-        if node.compiled_sql is None:
+        if isinstance(node, SensorNode) or node.compiled_sql is None:
             continue
         rel = node.path
         if node.resource_type == "test" and node.test_type == "generic":
@@ -199,11 +215,10 @@ def run(
     plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
-    from sqlflow.adapters import open_adapter  # the engine and sqlglot load only when something runs
     from sqlflow.runner.execute import execute_plan
 
     project = compiled.project
-    adapter = open_adapter(project.target)
+    adapter = connect(project)
     try:
         result = execute_plan(
             plan,
@@ -231,6 +246,30 @@ def run(
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
     return RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
+
+
+def source_freshness(
+    options: Options, *, select_: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[FreshnessResult]:
+    """Check the selected sources that declare a freshness; write target/sources.json."""
+    from sqlflow.checks.freshness import check_freshness, freshness_json, has_freshness
+
+    invocation_id = str(uuid.uuid4())
+    compiled = compile_all(options, invocation_id=invocation_id)
+    selected, _ = select(compiled, select_, exclude, resource_types=frozenset({"source"}))
+    sources = [
+        s for uid, s in sorted(compiled.manifest.sources.items()) if uid in selected and has_freshness(s)
+    ]
+    adapter = connect(compiled.project)
+    try:
+        started = datetime.now(UTC)
+        results = check_freshness(adapter, sources, now=started)
+    finally:
+        adapter.close()
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    doc = freshness_json(results, invocation_id=invocation_id, elapsed=elapsed, generated_at=started)
+    _write_json(compiled.project.target_dir / "sources.json", doc)
+    return results
 
 
 def plan_lines(plan: Plan) -> list[str]:
@@ -265,7 +304,6 @@ def show(
     limit: int = 10,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Preview rows of a model (its relation, or its SQL when ephemeral) or of an inline query."""
-    from sqlflow.adapters import open_adapter
     from sqlflow.compile import compile_inline
 
     compiled = compile_all(options)
@@ -282,7 +320,7 @@ def show(
         raise SelectionError("show needs a MODEL or --inline 'select ...'")
     if limit < 0:
         raise SelectionError("--limit must be 0 or more")
-    adapter = open_adapter(project.target)
+    adapter = connect(project)
     try:
         return adapter.fetch(f"select * from ({sql}) as sqlflow_preview limit {int(limit)}")
     finally:
@@ -314,7 +352,6 @@ def debug(options: Options) -> list[tuple[str, str, bool]]:
         checks.append(("project", str(exc), False))
         return checks
     checks.append(("project", f"{project.name} ({project.root / project.config_file})", True))
-    from sqlflow.adapters import open_adapter
 
     target = project.target
     checks.append(
@@ -329,7 +366,7 @@ def debug(options: Options) -> list[tuple[str, str, bool]]:
     where = target.settings.get("path") or target.settings.get("host") or ""
     checks.append(("target", f"{target.name} ({target.type}) {where} schema={target.schema}", True))
     try:
-        adapter = open_adapter(target)
+        adapter = connect(project)
         try:
             adapter.fetch("select 1")
         finally:

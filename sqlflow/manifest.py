@@ -109,7 +109,8 @@ class NodeConfig:
     # {"poke_interval": seconds, "timeout": seconds, "on_timeout": "fail" | "skip", "backoff": bool,
     #  "max_poke_interval": seconds | None}; empty = not a sensor
     sensor: Mapping[str, Any] = EMPTY
-    # explicit upstream nodes, e.g. ("sensor:landing_file",) or ("model_name",): dependencies sqlflow cannot see
+    # explicit upstream nodes, e.g. ("sensor:landing_file",), ("model_name",) or ("source:raw.orders",):
+    # dependencies sqlflow cannot see in the SQL; the compiler adds their unique ids to depends_on
     depends_on: tuple[str, ...] = ()
 
 
@@ -149,6 +150,9 @@ class ModelNode:
     sources: tuple[tuple[str, str], ...] = ()
     external_tables: tuple[str, ...] = ()
     inferred_columns: tuple[str, ...] = ()
+    # files the SQL reads (read_csv('landing/*.csv'), FROM 'x.parquet' ...) as written; file sensors covering
+    # them are in depends_on
+    file_reads: tuple[str, ...] = ()
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -213,11 +217,15 @@ class SourceNode:
 class SensorNode:
     """A node that waits for something outside the project before its descendants may run.
 
-    Declared under `sensors:` in property YAML. `kind` picks the check, `params` are its arguments:
-    sql  {"sql": compiled query}                     truthy first value, or at least one row
+    Declared under `sensors:` in property YAML. `kind` picks the check, `params` are its arguments (every key
+    always present, normalised by the compiler):
+    sql  {"sql": compiled query in the target dialect}  truthy first value, or at least one row
     file {"path": glob relative to the project root or absolute, "min_size": bytes | None, "stable": bool}
-    http {"url", "method", "status": allowed codes, "json_path": dotted path | None, "equals": value | None}
-    time {"at": "HH:MM[:SS]" | None, "timezone": IANA name, "delay": seconds | None}
+    http {"url", "method": "GET" ..., "status": tuple of accepted codes (200..299 by default),
+          "json_path": dotted path | None, "truthy": bool, "equals": value | None, "headers": {str: str}}
+         with json_path: truthy -> the field must be truthy, else it must equal `equals`
+    time {"at": "HH:MM:SS" | None, "timezone": IANA name ("UTC" by default), "delay": seconds | None}
+         exactly one of at / delay
     """
 
     unique_id: str  # sensor.<project>.<name>

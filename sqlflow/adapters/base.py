@@ -1,8 +1,8 @@
 """The Adapter protocol every engine implements, and the catalog snapshot it returns.
 
-An adapter is a handful of methods (execute, fetch, fetch_arrow, relation_type, list_relations, transaction,
-interrupt, close) plus capability flags as class attributes; the materializations read the flags instead
-of asking which engine they run on. Imports no driver: each engine's module imports its own.
+An adapter is a handful of methods (execute, fetch, fetch_arrow, load_arrow, relation_type, list_relations,
+transaction, interrupt, close) plus capability flags as class attributes; the materializations read the
+flags instead of asking which engine they run on. Imports no driver: each engine's module imports its own.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Adapter(Protocol):
 
     def fetch_arrow(self, sql: str) -> Any:
         """Run a query; a pyarrow.Table."""
+        ...
+
+    def load_arrow(self, relation: Relation, data: Any) -> int:
+        """CREATE OR REPLACE `relation` as a table holding a pyarrow.Table's rows; the rows loaded."""
         ...
 
     def relation_type(self, relation: Relation) -> RelationType | None:

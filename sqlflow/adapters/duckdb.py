@@ -102,6 +102,20 @@ class DuckDBAdapter:
         except (duckdb.Error, RuntimeError) as exc:
             raise _statement_error(exc) from exc
 
+    def load_arrow(self, relation: Relation, data: Any) -> int:
+        cur = self._cursor()
+        name = f"sqlflow_arrow_{threading.get_ident()}"
+        target = f"{_identifier(relation.schema)}.{_identifier(relation.identifier)}"
+        try:
+            cur.register(name, data)
+            try:
+                cur.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {_identifier(name)}")
+            finally:
+                cur.unregister(name)
+        except (duckdb.Error, RuntimeError) as exc:
+            raise _statement_error(exc) from exc
+        return int(data.num_rows)
+
     # -- catalog -------------------------------------------------------------------------------------------
 
     def list_relations(self) -> Catalog:
@@ -172,6 +186,10 @@ class DuckDBAdapter:
 def open_adapter(target: Target) -> Adapter:
     """The entry point `sqlflow.adapters.open_adapter` calls (and mypy checks the protocol here)."""
     return DuckDBAdapter(target)
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: str) -> str:

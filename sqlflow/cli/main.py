@@ -7,7 +7,7 @@ Every SqlflowError becomes one red line on stderr and the exit code of its class
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -143,6 +143,17 @@ def _run_command(command: str) -> Callable[..., None]:
     return run_cmd
 
 
+def _print_sample(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A few failing rows of a test, as a small table."""
+    from rich.table import Table
+
+    columns = list(rows[0])
+    table = Table(*columns, title="failing rows (sample)", title_justify="left", padding=(0, 1))
+    for row in rows:
+        table.add_row(*("NULL" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)
+
+
 def _warn_unmatched(terms: tuple[str, ...]) -> None:
     for term in terms:
         click.secho(f"Warning: nothing matched '{term}'", fg="yellow", err=True)
@@ -163,8 +174,12 @@ def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
     color = "red" if result.failed else "green"
     console.print(f"\n[{color}]Finished in {result.elapsed:.2f}s: {parts}[/]")
     for r in result.results:
-        if r.status in ("error", "fail"):
-            console.print(f"  [red]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
+        if r.status not in ("error", "fail", "warn"):
+            continue
+        color = "yellow" if r.status == "warn" else "red"
+        console.print(f"  [{color}]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
+        if r.sample_rows:
+            _print_sample(console, r.sample_rows)
     resume = api.resume_command(command, outcome)
     if resume:
         console.print(f"To resume: [bold]{resume}[/]")
@@ -192,9 +207,10 @@ def compile(project: ProjectArgs) -> None:
     compiled = api.compile_all(_options(project))
     n_models = sum(1 for _ in compiled.manifest.models())
     n_tests = sum(1 for _ in compiled.manifest.tests())
+    n_sensors = sum(1 for _ in compiled.manifest.sensors())
     click.echo(
-        f"Compiled {n_models} models and seeds, {n_tests} tests, {len(compiled.manifest.sources)} sources "
-        f"into {compiled.project.target_dir}"
+        f"Compiled {n_models} models and seeds, {n_tests} tests, {n_sensors} sensors, "
+        f"{len(compiled.manifest.sources)} sources into {compiled.project.target_dir}"
     )
 
 
@@ -211,7 +227,7 @@ def compile(project: ProjectArgs) -> None:
 @click.option(
     "--resource-type",
     multiple=True,
-    type=click.Choice(["model", "seed", "test", "source"]),
+    type=click.Choice(["model", "seed", "test", "source", "sensor"]),
     help="Only nodes of these kinds.",
 )
 @click.pass_context
@@ -291,6 +307,36 @@ def show(
     console.width = max(console.width, sum(widths) + 3 * len(widths) + 1)  # never truncate values
     console.print(table)
     click.echo(f"{len(rows)} rows" + (" (--limit reached)" if len(rows) == limit else ""))
+
+
+@cli.group()
+def source() -> None:
+    """Commands about sources: tables loaded by something else."""
+
+
+@source.command()
+@project_options
+@select_options
+@click.pass_context
+def freshness(
+    ctx: click.Context, project: ProjectArgs, select: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
+    """Check how recently each source was loaded (loaded_at_field against freshness); write sources.json."""
+    from sqlflow import api
+
+    results = api.source_freshness(
+        _options(project), select_=split_terms(select), exclude=split_terms(exclude)
+    )
+    console = _console(ctx)
+    if not results:
+        console.print("[yellow]No selected source declares a freshness (loaded_at_field + freshness).[/]")
+        return
+    styles = {"pass": ("PASS", "green"), "warn": ("WARN", "yellow")}
+    for r in results:
+        word, color = styles.get(r.status, ("ERROR", "red"))
+        console.print(f"[{color}]{word:<5}[/] {r.source_name}.{r.name}: {r.message}", highlight=False)
+    if any(r.status not in styles for r in results):
+        ctx.exit(1)
 
 
 @cli.command()

@@ -1,5 +1,6 @@
 """Project -> Manifest: render each model with Jinja in two passes, settle configs and relations, find
-dependencies with sqlglot, inline ephemeral models, transpile, and add the tests.
+dependencies with sqlglot, inline ephemeral models, transpile, and add the tests and sensors (with the
+`depends_on` config and the file sensors guarding the files a model reads as extra dependencies).
 
 Pass 1 renders every templated file with placeholder relations to collect its config() calls and refs;
 the configs then fix every relation; pass 2 re-renders only the files whose text used a relation. Work
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sqlflow
 from sqlflow.compile.cache import CompileCache, digest
 from sqlflow.compile.columns import columns_in_order
+from sqlflow.compile.depends import extra_depends
 from sqlflow.compile.drafts import (
     Calls,
     Compiled,
@@ -43,9 +45,10 @@ from sqlflow.compile.names import (
     relation_for,
     resolved,
 )
+from sqlflow.compile.sensors import sensor_nodes
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
 from sqlflow.graph.dag import build_dag
-from sqlflow.manifest import Manifest, ModelNode, Relation, SourceNode, TestNode
+from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, SourceNode, TestNode
 from sqlflow.project.config import merge_config
 from sqlflow.project.types import Project
 
@@ -103,6 +106,7 @@ class _Compile:
         self.disabled: dict[str, str] = {}  # name -> file of models and seeds turned off
         self._dialects_checked = False
         self.test_keys: dict[str, str] = {}  # unique id of a generic test -> its cache key
+        self.sensor_keys: dict[str, tuple[str, Any]] = {}  # a sql sensor emitted late -> key, env reads
 
     # -- lazily loaded tools (jinja2 and sqlglot cost ~300 ms to import) ---------------------------------
 
@@ -168,7 +172,8 @@ class _Compile:
                 if index % 2000 == 1999:
                     gc.collect(0)  # the young generation: what this batch allocated
         tests = generic_test_nodes(self, drafts)
-        manifest = self.assemble(drafts, tests, sources)
+        sensors = sensor_nodes(self)
+        manifest = self.assemble(drafts, tests, sources, sensors)
         self.cache.save()
         return manifest
 
@@ -227,6 +232,13 @@ class _Compile:
             seen[space] = draft
             if draft.kind != "test":
                 draft.relation = relation_for(draft.name, draft.config, target)
+                if draft.config.sensor:
+                    raise ConfigError(
+                        f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
+                        location=SourceLocation(draft.file.path),
+                        hint="put sensor: on a test of it, or declare a sensor under sensors: and add "
+                        "depends_on: ['sensor:<name>'] to it",
+                    )
             kept.append(draft)
         for name in [n for n in self.disabled if ("node", n) in seen]:
             del self.disabled[name]
@@ -335,6 +347,7 @@ class _Compile:
             external_tables=tuple(sorted(set().union(*(q.external_tables for q in queries)))),
             columns=sql.column_spec(draft.query.tree, draft.query.resolved),
             hooks=(self.render_hooks(draft, "pre_hook"), self.render_hooks(draft, "post_hook")),
+            file_reads=tuple(dict.fromkeys(f for q in queries for f in q.file_reads)),
         )
         if draft.config is not None and draft.config.materialized != "ephemeral":
             self.write_now(draft, querying)
@@ -384,11 +397,22 @@ class _Compile:
             self.cache.put("compiled", draft.file.path, draft.compiled_key, draft.compiled)
 
     def assemble(
-        self, drafts: list[Draft], tests: list[tuple[TestNode, Query | None]], sources: list[SourceNode]
+        self,
+        drafts: list[Draft],
+        tests: list[tuple[TestNode, Query | None]],
+        sources: list[SourceNode],
+        sensors: list[tuple[SensorNode, Query | None]],
     ) -> Manifest:
         """Check the graph for cycles, write the compiled SQL, expand columns, and build the Manifest."""
-        nodes = {d.unique_id: manifest_node(d, self.project) for d in drafts}
+        nodes: dict[str, ModelNode | TestNode | SensorNode] = {
+            d.unique_id: manifest_node(d, self.project) for d in drafts
+        }
         nodes.update((t.unique_id, t) for t, _ in tests)
+        nodes.update((s.unique_id, s) for s, _ in sensors)
+        extra = extra_depends(
+            self.project, self.lookup, drafts, [t for t, _ in tests], [s for s, _ in sensors]
+        )
+        nodes = {uid: _with_depends(node, extra.get(uid)) for uid, node in nodes.items()}
         manifest = Manifest(
             project_name=self.project.name,
             dialect=self.dialect,
@@ -399,8 +423,8 @@ class _Compile:
         )
         order = build_dag(manifest).topological_order()
         by_uid = {d.unique_id: d for d in drafts}
-        if any(d.query is not None for d in drafts) or any(q is not None for _, q in tests):
-            self.emit(by_uid, tests)
+        if any(q is not None for _, q in [*tests, *sensors]) or any(d.query is not None for d in drafts):
+            self.emit(by_uid, tests, sensors)
         specs = {d.unique_id: d.compiled.columns for d in drafts if d.kind == "model" and d.compiled}
         known = {s.unique_id: tuple(c.name for c in s.columns) for s in sources if s.columns}
         known |= {
@@ -409,7 +433,7 @@ class _Compile:
             if d.kind == "seed" and d.properties and d.properties.columns
         }
         columns = columns_in_order(order, specs, known)
-        final: dict[str, ModelNode | TestNode] = {}
+        final: dict[str, ModelNode | TestNode | SensorNode] = {}
         for uid, node in manifest.nodes.items():
             draft = by_uid.get(uid)
             if draft is not None and draft.compiled is not None:
@@ -422,13 +446,19 @@ class _Compile:
                         incremental_sql=c.incremental_sql,
                         inferred_columns=columns.get(uid, ()),
                     )
-                else:
+                elif isinstance(node, TestNode):
                     node = replace(node, compiled_sql=c.compiled_sql)
             final[uid] = node
-        final.update((t.unique_id, t) for t, _ in tests)
+        final.update((t.unique_id, _with_depends(t, extra.get(t.unique_id))) for t, _ in tests)
+        final.update((s.unique_id, _with_depends(s, extra.get(s.unique_id))) for s, _ in sensors)
         return replace(manifest, nodes=final)
 
-    def emit(self, by_uid: dict[str, Draft], tests: list[tuple[TestNode, Query | None]]) -> None:
+    def emit(
+        self,
+        by_uid: dict[str, Draft],
+        tests: list[tuple[TestNode, Query | None]],
+        sensors: list[tuple[SensorNode, Query | None]],
+    ) -> None:
         """Write the SQL of each analysed model and test; store the results in the cache."""
         _, querying = self.sql_tools()
         bodies: dict[str, Any] = {}
@@ -481,6 +511,19 @@ class _Compile:
                     self.test_keys[test.unique_id],
                     (text, test.depends_on, test.refs, test.sources),
                 )
+        for index, (sensor, query) in enumerate(sensors):
+            if query is not None:
+                text = emitter.emit(query, path=sensor.path, name=f"sensor '{sensor.name}'")
+                sensors[index] = (replace(sensor, params={"sql": text}), None)
+                key, env_reads = self.sensor_keys[sensor.unique_id]
+                self.cache.put("sensor", sensor.unique_id, key, (text, sensor.depends_on, env_reads))
+
+
+def _with_depends(node: Any, extra: set[str] | None) -> Any:
+    """`node` with `extra` unique ids added to its depends_on (kept sorted)."""
+    if not extra:
+        return node
+    return replace(node, depends_on=tuple(sorted({*node.depends_on, *extra})))
 
 
 @contextmanager

@@ -47,6 +47,7 @@ class Compiled:
     external_tables: tuple[str, ...]
     columns: tuple[Any, ...]  # a column spec, see sql.column_spec
     hooks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # pre_hook, post_hook, rendered
+    file_reads: tuple[str, ...] = ()  # files read through table functions, as written
 
 
 @dataclass(slots=True)
@@ -156,6 +157,7 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
         refs=c.refs if c else (),
         sources=c.sources if c else (),
         external_tables=c.external_tables if c else (),
+        file_reads=c.file_reads if c else (),
     )
 
 

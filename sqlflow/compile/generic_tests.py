@@ -1,24 +1,31 @@
-"""The generic tests of property YAML as TestNodes: dbt-style names and ids, and SQL returning the failing
-rows, for the built-in tests (not_null, unique, accepted_values, relationships) and `{% test %}` macros.
+"""The tests of property YAML as TestNodes: dbt-style names and ids, and SQL returning the failing rows, for
+the built-in tests (`builtin_tests.py`) and `{% test %}` macros; Great Expectations checks (`expectations:`)
+as TestNodes without SQL (test_type "expectation"), run by `sqlflow.checks.gx`.
 
-Built-in test SQL is written in the target dialect with identifiers quoted by sqlglot (`sql.quote_name`);
-the `sql` module is handed in so that a cache hit never imports sqlglot. Called by the compiler with its
-state (lookup, renderer, cache).
+The `sql` module is handed to the built-in tests so that a cache hit never imports sqlglot. Called by the
+compiler with its state (lookup, renderer, cache).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from sqlflow.compile.builtin_tests import (
+    BUILTIN_TESTS,
+    DBT_UTILS_TESTS,
+    OVERRIDABLE_TESTS,
+    builtin_sql,
+    canonical_test_name,
+)
 from sqlflow.compile.cache import digest
 from sqlflow.compile.names import Resolved, folders_of, has_jinja, node_config
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
-from sqlflow.manifest import Relation, TestNode
+from sqlflow.manifest import NodeConfig, Relation, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import TestSpec
 
@@ -27,10 +34,9 @@ if TYPE_CHECKING:
     from sqlflow.compile.drafts import Draft
     from sqlflow.compile.querying import Query
 
-BUILTIN_TESTS = ("not_null", "unique", "accepted_values", "relationships")
 _UNSAFE = re.compile(r"[^0-9a-zA-Z_]+")
-_EXPRESSION = re.compile(r"[()|+*/:]")  # a column_name that is an expression, not a name
 MAX_NAME = 64
+RENDERED_ARGUMENTS = ("expression", "min_value", "max_value")  # built-in test arguments that may hold Jinja
 
 
 def test_name(spec: TestSpec, target_name: str, *, prefix: str = "") -> str:
@@ -45,6 +51,11 @@ def test_name(spec: TestSpec, target_name: str, *, prefix: str = "") -> str:
     """
     if spec.name:
         return spec.name
+    if spec.test_type == "expectation":  # gx_<expectation>_<model>[_<column>], the kwargs in the unique id
+        name = f"gx_{spec.test_name}_{prefix}{target_name}"
+        if spec.column_name:
+            name += "_" + _UNSAFE.sub("_", spec.column_name)
+        return name if len(name) < MAX_NAME else f"{name[:30]}_{hashlib.md5(name.encode()).hexdigest()}"
     args: dict[str, Any] = dict(_arguments(spec))
     if spec.column_name:
         args["column_name"] = spec.column_name
@@ -87,81 +98,20 @@ def test_unique_id(project_name: str, name: str, spec: TestSpec, attached: str) 
     return f"test.{project_name}.{name}.{hashlib.md5(basis.encode()).hexdigest()[:10]}"
 
 
-def column_sql(sql: ModuleType, column: str, dialect: str) -> str:
-    """A column name as SQL; a `column_name` written as an expression is kept as written."""
-    return column if _EXPRESSION.search(column) else sql.quote_name(column, dialect)
-
-
-def builtin_sql(
-    sql: ModuleType,
-    spec: TestSpec,
-    *,
-    relation: str,
-    to_relation: str | None,
-    dialect: str,
-    where: str | None,
-    limit: int | None,
-) -> str:
-    """The SQL of a built-in generic test over `relation` (already SQL text): it selects the failing rows."""
-    location = SourceLocation(spec.path, spec.line)
-    args = arguments(spec)
-    column = spec.column_name or args.get("column_name")
-    if not column:
-        raise ConfigError(
-            f"test '{spec.test_name}' needs a column",
-            location=location,
-            hint="declare it under a column, or give column_name",
-        )
-    col = column_sql(sql, str(column), dialect)
-    source = relation if not where else f"(select * from {relation} where {where}) as dbt_subquery"
-    if spec.test_name == "not_null":
-        text = f"select {col}\nfrom {source}\nwhere {col} is null"
-    elif spec.test_name == "unique":
-        text = (
-            f"select {col} as unique_field, count(*) as n_records\nfrom {source}\n"
-            f"where {col} is not null\ngroup by {col}\nhaving count(*) > 1"
-        )
-    elif spec.test_name == "accepted_values":
-        values = args.get("values")
-        if not isinstance(values, list | tuple) or not values:
-            raise ConfigError(
-                "test 'accepted_values' needs a list of values",
-                location=location,
-                hint="write 'accepted_values: {values: [a, b]}'",
-            )
-        quote = args.get("quote", True)
-        listed = ", ".join(sql.quote_value(str(v), dialect) if quote else str(v) for v in values)
-        text = (
-            f"select {col} as value_field, count(*) as n_records\nfrom {source}\n"
-            f"where {col} not in ({listed})\ngroup by {col}"
-        )
-    else:  # relationships
-        field = args.get("field")
-        if not field or to_relation is None:
-            raise ConfigError(
-                "test 'relationships' needs 'to' and 'field'",
-                location=location,
-                hint="write 'relationships: {to: ref(\\'customers\\'), field: id}'",
-            )
-        parent_col = column_sql(sql, str(field), dialect)
-        text = (
-            f"select child.from_field\n"
-            f"from (select {col} as from_field from {source} where {col} is not null) as child\n"
-            f"left join (select {parent_col} as to_field from {to_relation}) as parent\n"
-            f"  on child.from_field = parent.to_field\n"
-            f"where parent.to_field is null"
-        )
-    if limit is not None:
-        text += f"\nlimit {int(limit)}"
-    return text
-
-
 def unknown_test(spec: TestSpec, macros: Mapping[str, str]) -> ConfigError:
-    known = [*BUILTIN_TESTS, *(m.removeprefix("test_") for m in macros if m.startswith("test_"))]
+    package, dot, name = spec.test_name.rpartition(".")
+    if dot:  # a package's test: of those, only dbt_utils' three are built in
+        close = difflib.get_close_matches(name, DBT_UTILS_TESTS, n=1, cutoff=0.6)
+        hint = f"did you mean '{package}.{close[0]}'?" if close else None
+        hint = hint or (
+            f"packages are not installed; sqlflow has dbt_utils' {', '.join(DBT_UTILS_TESTS)} built in, "
+            "and {% test " + name + "(model) %} defines your own"
+        )
+    else:
+        known = [*BUILTIN_TESTS, *(m.removeprefix("test_") for m in macros if m.startswith("test_"))]
+        hint = did_you_mean(name, known) or "define it with {% test " + name + "(model) %}"
     return ConfigError(
-        f"unknown test '{spec.test_name}'",
-        location=SourceLocation(spec.path, spec.line),
-        hint=did_you_mean(spec.test_name, known) or "define it with {% test " + spec.test_name + "(model) %}",
+        f"unknown test '{spec.test_name}'", location=SourceLocation(spec.path, spec.line), hint=hint
     )
 
 
@@ -186,6 +136,8 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
     seen: dict[str, TestSpec] = {}
     for attached, target_name, specs in owners:
         for spec in specs:
+            if spec.test_type == "generic" and spec.test_name.startswith("dbt_utils."):
+                spec = replace(spec, test_name=canonical_test_name(spec.test_name))
             prefix = "source_" if attached.startswith("source.") else ""
             name = test_name(spec, target_name, prefix=prefix)
             uid = test_unique_id(p.name, name, spec, attached)
@@ -201,6 +153,9 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
             merged = merge_config(folder_config(p.test_configs, fqn), spec.config)
             config = node_config(merged, materialized="test")
             if not config.enabled:
+                continue
+            if spec.test_type == "expectation":
+                out.append((_expectation_node(uid, name, fqn, spec, config, attached, p.name), None))
                 continue
             node = TestNode(
                 unique_id=uid,
@@ -223,6 +178,41 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
     return out
 
 
+def _expectation_node(
+    uid: str, name: str, fqn: tuple[str, ...], spec: TestSpec, config: NodeConfig, attached: str, project: str
+) -> TestNode:
+    """A Great Expectations check: no SQL; `sqlflow.checks.gx` runs `test_name` with `kwargs` on the
+    attached node's relation."""
+    kwargs = dict(spec.kwargs)
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return TestNode(
+        unique_id=uid,
+        name=name,
+        package_name=project,
+        path=spec.path,
+        fqn=fqn,
+        test_type="expectation",
+        test_name=spec.test_name,
+        raw_sql=f"{spec.test_name}({shown})",
+        checksum=digest(spec),
+        config=config,
+        attached_node=attached,
+        column_name=spec.column_name,
+        kwargs=kwargs,
+        line=spec.line,
+        description=spec.description,
+        depends_on=(attached,),
+    )
+
+
+def _overridden(c: _Compile, name: str) -> bool:
+    """Whether the project defines its own `{% test name %}` for one of the newer built-in tests (a vendored
+    copy of a dbt_utils test, say), which then wins; dbt's four built-in tests are always sqlflow's."""
+    if name not in OVERRIDABLE_TESTS or not any(name in f.text for f in c.project.macro_files):
+        return False
+    return "test_" + name in c.renderer.macros
+
+
 def _compiled_test(
     c: _Compile, node: TestNode, spec: TestSpec, merged: Mapping[str, Any]
 ) -> tuple[TestNode, Query | None]:
@@ -231,9 +221,9 @@ def _compiled_test(
     c.test_keys[node.unique_id] = key
     cached = None if volatile else c.cache.get("test", node.unique_id, key)
     if cached is not None:
-        compiled_sql, depends_on, refs, sources = cached
+        compiled_sql, depends_on, cached_refs, cached_sources = cached
         return replace(
-            node, compiled_sql=compiled_sql, depends_on=depends_on, refs=refs, sources=sources
+            node, compiled_sql=compiled_sql, depends_on=depends_on, refs=cached_refs, sources=cached_sources
         ), None
     sql, querying = c.sql_tools()
     location = SourceLocation(spec.path, spec.line)
@@ -251,10 +241,24 @@ def _compiled_test(
     depends = {attached.unique_id}
     refs: set[str] = set()
     sources: set[tuple[str, str]] = set()
+
+    def rendered(text: str) -> str:
+        """`text` with its Jinja rendered; the models and sources it names become dependencies."""
+        result = c.renderer.render(spec.path, text=text, resolve=at_spec)
+        refs.update(call.args[-1] for call in result.refs)
+        sources.update((call.args[0], call.args[1]) for call in result.sources)
+        depends.update(c.lookup.ref(call.args, location).unique_id for call in result.refs)
+        depends.update(c.lookup.source(call.args, location).unique_id for call in result.sources)
+        return result.sql
+
     where = node.config.where
     if where and has_jinja(where):
-        where = c.renderer.render(spec.path, text=where, resolve=at_spec).sql
-    if spec.test_name in BUILTIN_TESTS:
+        where = rendered(where)
+    if spec.test_name in BUILTIN_TESTS and not _overridden(c, spec.test_name):
+        test_args = arguments(spec)
+        for argument in RENDERED_ARGUMENTS:
+            if isinstance(test_args.get(argument), str) and has_jinja(test_args[argument]):
+                test_args[argument] = rendered(test_args[argument])
         to_sql = None
         if spec.test_name == "relationships" and arguments(spec).get("to") is not None:
             to = arguments(spec)["to"]
@@ -285,6 +289,7 @@ def _compiled_test(
         text = builtin_sql(
             sql,
             spec,
+            test_args,
             relation=relation_sql(attached),
             to_relation=to_sql,
             dialect=c.target_dialect,

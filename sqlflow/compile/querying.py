@@ -27,6 +27,7 @@ class Query:
     depends_on: set[str] = field(default_factory=set)
     external_tables: set[str] = field(default_factory=set)
     ephemerals: set[str] = field(default_factory=set)  # unique ids of ephemeral models read directly
+    file_reads: list[str] = field(default_factory=list)  # files read by table functions, as written
     rewritten: bool = False  # a plain model name was replaced by its relation (in `tree`)
     resolved: dict[int, str] = field(default_factory=dict)  # id(Table node) -> unique id
     edits: list[tuple[int, int, str]] | None = field(default_factory=list)  # the same rewrites on `text`
@@ -57,7 +58,8 @@ def analyse(
     except sql.SqlProblem as problem:
         raise _syntax_error(problem, path, text, raw_text, templated) from problem
     query = Query(text, tree, dialect)
-    for use in sql.table_uses(tree):
+    uses, query.file_reads = sql.scan_tables(tree)
+    for use in uses:
         found = lookup.table(use.parts)
         if found is None:
             if not use.alias_like:

@@ -136,12 +136,25 @@ class TableUse:
 
 def table_uses(tree: exp.Expression) -> list[TableUse]:
     """Every table the query reads, without CTE names in scope, table functions and alias references."""
+    return scan_tables(tree)[0]
+
+
+def scan_tables(tree: exp.Expression) -> tuple[list[TableUse], list[str]]:
+    """The tables the query reads (see `table_uses`) and the files it reads, in one walk.
+
+    A file is read by a table function (`read_csv('landing/*.csv')`, read_parquet, read_json ...: every
+    string literal of its first argument or of its `path`/`files` argument) or by a quoted name that looks
+    like a file (`FROM 'landing/orders.csv'`).
+    """
     tables: list[exp.Table] = []
     aliases: set[str] = set()
+    files: list[str] = []
     for node in tree.walk():
         if isinstance(node, exp.Table):
             if isinstance(node.this, exp.Identifier):
                 tables.append(node)
+            elif isinstance(node.this, exp.Func):
+                files.extend(_function_files(node.this))
         elif isinstance(node, exp.TableAlias) and not isinstance(node.parent, exp.CTE):
             aliases.add(node.name.lower())
     uses = []
@@ -149,9 +162,40 @@ def table_uses(tree: exp.Expression) -> list[TableUse]:
         name, db, catalog = table.name, table.text("db"), table.text("catalog")
         if not db and _is_cte(table, name.lower()):
             continue
+        if not db and table.this.quoted and _FILE_NAME.search(name):
+            files.append(name)
         alias_like = (db or name).lower() in aliases and not catalog
         uses.append(TableUse(table, (catalog, db, name), alias_like))
-    return uses
+    return uses, files
+
+
+FILE_FUNCTIONS = frozenset(
+    {"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
+     "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "read_xlsx"}
+)  # fmt: skip
+_FILE_NAME = re.compile(r"(/|\*|\.(csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx)(\.gz|\.zst)?$)", re.IGNORECASE)
+_PATH_ARGUMENTS = ("path", "files", "filename")
+
+
+def _function_files(func: exp.Func) -> list[str]:
+    """The file paths a table function reads: string literals of its first or `path=` argument."""
+    name = func.name if isinstance(func, exp.Anonymous) else func.sql_name()
+    if name.lower() not in FILE_FUNCTIONS:
+        return []
+    args = [func.this] if isinstance(func.this, exp.Expression) else []
+    args += list(func.expressions)
+    first: exp.Expr | None = None
+    for arg in args:
+        if isinstance(arg, exp.EQ | exp.PropertyEQ) and arg.this.name.lower() in _PATH_ARGUMENTS:
+            first = arg.expression
+            break
+        if first is None and not isinstance(arg, exp.EQ | exp.PropertyEQ):
+            first = arg
+    if isinstance(first, exp.Literal) and first.is_string:
+        return [first.this]
+    if isinstance(first, exp.Array):
+        return [e.this for e in first.expressions if isinstance(e, exp.Literal) and e.is_string]
+    return []
 
 
 def _is_cte(table: exp.Table, name: str) -> bool:
@@ -246,6 +290,22 @@ def quote_name(name: str, dialect: str) -> str:
 @lru_cache(maxsize=4096)
 def quote_relation(relation: Relation, dialect: str, include_database: bool = False) -> str:
     return relation_table(relation, include_database=include_database).sql(dialect=dialect)
+
+
+def interval_ago(seconds: float, dialect: str) -> str:
+    """SQL for the time `seconds` before now, in the largest unit that divides it.
+
+    >>> interval_ago(86400, "duckdb"), interval_ago(90, "postgres")
+    ("CURRENT_TIMESTAMP - INTERVAL '1' DAY", "CURRENT_TIMESTAMP - INTERVAL '90 SECOND'")
+    """
+    count, unit = seconds, "SECOND"
+    for name, size in (("DAY", 86400), ("HOUR", 3600), ("MINUTE", 60)):
+        if seconds >= size and seconds % size == 0:
+            count, unit = seconds // size, name
+            break
+    amount = str(int(count)) if float(count).is_integer() else str(count)
+    interval = exp.Interval(this=exp.Literal.string(amount), unit=exp.Var(this=unit))
+    return exp.Sub(this=exp.CurrentTimestamp(), expression=interval).sql(dialect=dialect)
 
 
 def quote_value(value: Any, dialect: str) -> str:

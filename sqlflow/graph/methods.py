@@ -4,12 +4,14 @@
     name:x           node name                      tag:x          any of the node's tags
     path:x           the node's file, or a folder holding it (relative to the project root)
     file:x           the file's name, with or without its extension
-    package:x        the node's package             resource_type:x   model, seed, test or source
+    package:x        the node's package             resource_type:x   model, seed, test, source or sensor
     config.k[.k2]:x  NodeConfig field k (lists: any item; mappings: any key, or k2 looks inside;
-                     booleans as true/false; tests count as materialized "test", as in dbt)
+                     booleans as true/false; tests count as materialized "test", as in dbt);
+                     sources and sensors have no config and never match
     source:s[.t]     sources of source s (table t); source:package.s.t also works
-    test_type:x      generic or singular (dbt's old schema / data too)
-    test_name:x      not_null, unique, ... or a singular test's file stem
+    sensor:x         sensors named x (sensor:package.x also works)
+    test_type:x      generic, singular or expectation (dbt's old schema / data too)
+    test_name:x      not_null, unique, ... a Great Expectations name, or a singular test's file stem
     result:x         the status of the node in the previous run (error, fail, skipped, ...)
 
 A method takes the parsed value (and keys, for `config.<key>`) and returns a predicate over manifest nodes;
@@ -28,13 +30,19 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlflow.errors import SelectionError, did_you_mean
-from sqlflow.manifest import CONFIG_KEYS, Node, SourceNode, TestNode
+from sqlflow.manifest import CONFIG_KEYS, Node, SensorNode, SourceNode, TestNode
 
 Predicate = Callable[[Node], bool]
 
-RESOURCE_TYPES: tuple[str, ...] = ("model", "seed", "test", "source")
+RESOURCE_TYPES: tuple[str, ...] = ("model", "seed", "test", "source", "sensor")
 TEST_TYPES: Mapping[str, str] = MappingProxyType(
-    {"generic": "generic", "singular": "singular", "schema": "generic", "data": "singular"}
+    {
+        "generic": "generic",
+        "singular": "singular",
+        "expectation": "expectation",
+        "schema": "generic",
+        "data": "singular",
+    }
 )
 RESULT_STATUSES: tuple[str, ...] = ("success", "error", "fail", "warn", "pass", "skipped")
 
@@ -150,7 +158,7 @@ def _config(call: MethodCall) -> Predicate:
         )
 
     def match(node: Node) -> bool:
-        if isinstance(node, SourceNode):
+        if isinstance(node, SourceNode | SensorNode):
             return False
         value: Any = getattr(node.config, key)
         if key == "materialized" and isinstance(node, TestNode):
@@ -210,6 +218,21 @@ def _source(call: MethodCall) -> Predicate:
 
 
 @_no_keys
+def _sensor(call: MethodCall) -> Predicate:
+    parts = call.value.split(".")
+    if len(parts) > 2:
+        raise SelectionError(f"bad sensor selector '{call.text}'", hint="write sensor:<name>")
+
+    def match(node: Node) -> bool:
+        if not isinstance(node, SensorNode):
+            return False
+        have = [node.package_name, node.name][-len(parts) :]
+        return all(map(fnmatchcase, have, parts))
+
+    return match
+
+
+@_no_keys
 def _test_type(call: MethodCall) -> Predicate:
     _check_value(call, "test type", tuple(TEST_TYPES))  # schema/data: dbt's old names
     return lambda node: isinstance(node, TestNode) and node.test_type == TEST_TYPES[call.value]
@@ -241,6 +264,7 @@ METHODS: Mapping[str, Callable[[MethodCall], Predicate]] = MappingProxyType(
         "config": _config,
         "resource_type": _resource_type,
         "source": _source,
+        "sensor": _sensor,
         "test_type": _test_type,
         "test_name": _test_name,
         "result": _result,

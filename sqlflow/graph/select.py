@@ -5,7 +5,7 @@ parts with commas, and matches what all its parts match::
 
     part   := ["@"] [[N] "+"] [method ":"] value ["+" [N]]
     method := fqn | name | tag | path | file | package | config.<key>[.<key>...] | resource_type
-            | source | test_type | test_name | result                        (see sqlflow.graph.methods)
+            | source | sensor | test_type | test_name | result              (see sqlflow.graph.methods)
 
 A bare value is `path:` when it looks like a file or folder (holds a "/" or ends in .sql, .csv, .yml or
 .yaml), else `fqn:`: a node name, package, unique id or dotted fqn prefix (`staging.*`,
@@ -15,9 +15,11 @@ of those (`@` cannot take a `+` prefix).
 
 Semantics of `select_nodes`: an empty `select` selects every node; the nodes matched by `exclude` are then
 removed. Tests follow their parents (dbt's indirect selection): a test whose parents (`depends_on`) are all
-selected is added, and a test with any parent excluded is removed. Last, `resource_types` keeps only nodes of
-those types ("model", "seed", "test", "source"). Sources are never run, but may be selected as anchors
-(`source:shop+`); a runner drops them.
+selected is added, and a test with any parent excluded is removed; sensor parents do not count here (a test
+waiting on a sensor follows the data it tests). Last, `resource_types` keeps only nodes of those types
+("model", "seed", "test", "source", "sensor"). Sources are never run, but may be selected as anchors
+(`source:shop+`); a runner drops them. Sensors are nodes like models: a sensor is an ancestor of the nodes
+that depend on it, so `+orders` selects the sensors orders waits for, and `sensor:landing+` what waits.
 
 Errors. Malformed input (an unknown method, an empty value, a bad operator, an unknown config key, resource
 type or test type, `result:` without previous results) raises SelectionError (exit code 2) before anything
@@ -159,10 +161,12 @@ def select_nodes(
     dropped = _Matcher(manifest, dag, previous_results, parse_selection(exclude))
     selected = chosen.union() if select else set(dag)
     excluded = dropped.union()
-    tests = [test for test in manifest.tests() if test.depends_on]
+    sensors = {sensor.unique_id for sensor in manifest.sensors()}
+    parents = {test.unique_id: set(test.depends_on) - sensors for test in manifest.tests()}
+    parents = {uid: deps for uid, deps in parents.items() if deps}
     if excluded:
-        excluded |= {test.unique_id for test in tests if not excluded.isdisjoint(test.depends_on)}
-    selected |= {test.unique_id for test in tests if selected.issuperset(test.depends_on)}
+        excluded |= {uid for uid, deps in parents.items() if not excluded.isdisjoint(deps)}
+    selected |= {uid for uid, deps in parents.items() if selected.issuperset(deps)}
     selected -= excluded
     if resource_types is not None:
         selected = {uid for uid in selected if manifest.get(uid).resource_type in resource_types}

@@ -1,12 +1,15 @@
 """How each kind of node becomes a relation: the SQL steps of view, table, incremental and seed.
 
-`materialize(node, ctx)` picks the materialization by the node's kind and runs its steps on `ctx.adapter`.
-Ephemeral models have no steps (the compiler inlines them). Engine differences are read from the adapter's
+`materialize(node, ctx)` picks the materialization by the node's kind and runs its steps on `ctx.adapter`;
+`materialize_audited(node, ctx, audit)` does the same inside one transaction and publishes only when the
+audit of the staged relation passes (write-audit-publish). Ephemeral models have no steps (the compiler
+inlines them). Engine differences are read from the adapter's
 capability flags; no driver is imported here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 
 from sqlflow.errors import NodeFailedError, did_you_mean
@@ -46,11 +49,37 @@ def materialize(node: ModelNode, ctx: BuildContext) -> BuildResult:
     return build(node, ctx)
 
 
+class AuditFailedError(NodeFailedError):
+    """The audit of a staged relation failed; the build was rolled back."""
+
+
+def materialize_audited(node: ModelNode, ctx: BuildContext, audit: Callable[[], str | None]) -> BuildResult:
+    """Build `node` inside one transaction on this thread's session, call `audit()` in it (it sees the
+    staged relation, nobody else does), then commit when it returns None. When it returns a message, roll
+    back and raise AuditFailedError(message): the previous table and its rows, or the previous view
+    definition, stay exactly as they were. The relation cache follows what the database holds.
+    """
+    before = ctx.relations.get(node.relation)
+    staged = dataclasses.replace(ctx, in_transaction=True)
+    try:
+        with ctx.adapter.transaction():
+            built = materialize(node, staged)
+            failure = audit()
+            if failure is not None:
+                raise AuditFailedError(failure)
+    except BaseException:
+        ctx.relations.set(node.relation, before)
+        raise
+    return built
+
+
 __all__ = [
     "MATERIALIZERS",
+    "AuditFailedError",
     "BuildContext",
     "BuildResult",
     "RelationCache",
     "materialization_of",
     "materialize",
+    "materialize_audited",
 ]

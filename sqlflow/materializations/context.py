@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,8 @@ class BuildContext:
     relations: RelationCache
     project_root: Path
     full_refresh: bool = False
+    # the caller holds a transaction open around the build (write-audit-publish): open none of our own
+    in_transaction: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,8 @@ def run_steps(
     """Run a node's statements with its hooks; the rows reported by `statements[rows_from]`.
 
     One statement and no hooks runs on its own (an engine runs a single statement atomically); anything
-    more runs in one transaction, so a failure anywhere leaves the database as it was.
+    more runs in one transaction, so a failure anywhere leaves the database as it was. Inside the caller's
+    transaction (`ctx.in_transaction`) the statements simply run in it.
     """
     pre, post = node.config.pre_hook, node.config.post_hook
     adapter = ctx.adapter
@@ -76,7 +80,7 @@ def run_steps(
         rows = adapter.execute(statements[0])
         return rows if rows_from == 0 else None
     rows = None
-    with adapter.transaction():
+    with transaction(ctx):
         for hook in pre:
             adapter.execute(hook)
         for i, sql in enumerate(statements):
@@ -86,6 +90,11 @@ def run_steps(
         for hook in post:
             adapter.execute(hook)
     return rows
+
+
+def transaction(ctx: BuildContext) -> AbstractContextManager[None]:
+    """A transaction of its own, or nothing when the caller already holds one open."""
+    return nullcontext() if ctx.in_transaction else ctx.adapter.transaction()
 
 
 def compiled_sql(node: ModelNode) -> str:

@@ -24,7 +24,13 @@ from sqlflow.adapters.sql import (
 )
 from sqlflow.errors import NodeFailedError, did_you_mean
 from sqlflow.manifest import INCREMENTAL_STRATEGIES, ModelNode, Relation
-from sqlflow.materializations.context import BuildContext, BuildResult, compiled_sql, with_rows
+from sqlflow.materializations.context import (
+    BuildContext,
+    BuildResult,
+    compiled_sql,
+    transaction,
+    with_rows,
+)
 from sqlflow.materializations.table import replace_table
 
 INCR_SUFFIX = "__sqlflow_incr"
@@ -140,7 +146,7 @@ def build_incremental(node: ModelNode, ctx: BuildContext) -> BuildResult:
     dialect, fold = adapter.dialect, adapter.case_insensitive_identifiers
     temp = node.relation.identifier + INCR_SUFFIX
     rows = 0
-    with adapter.transaction():
+    with transaction(ctx):
         for hook in node.config.pre_hook:
             adapter.execute(hook)
         adapter.execute(

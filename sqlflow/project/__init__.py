@@ -7,11 +7,20 @@ Imports only `sqlflow.errors` and `sqlflow.manifest` (and pyyaml; jinja2 only to
 from sqlflow.project.config import folder_config, merge_config, normalise_config
 from sqlflow.project.load import load_project
 from sqlflow.project.projectfile import find_project_root
-from sqlflow.project.types import NodeProperties, Project, SourceFile, SourceTable, Target, TestSpec
+from sqlflow.project.types import (
+    NodeProperties,
+    Project,
+    SensorSpec,
+    SourceFile,
+    SourceTable,
+    Target,
+    TestSpec,
+)
 
 __all__ = [
     "NodeProperties",
     "Project",
+    "SensorSpec",
     "SourceFile",
     "SourceTable",
     "Target",

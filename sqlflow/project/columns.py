@@ -2,7 +2,8 @@
 
 A test entry is `not_null`, `{accepted_values: {values: [..], config: {severity: warn}}}`, the dbt 1.10 form
 with `arguments:`, or `{name: custom, test_name: accepted_values, ...}`; each becomes a TestSpec whose
-kwargs and config are split apart. Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
+kwargs and config are split apart; a column's `expectations:` are read by `expectations.py`. Imports only
+`sqlflow.errors`, `sqlflow.manifest` and this package.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlflow.errors import ConfigError
 from sqlflow.manifest import ColumnInfo
 from sqlflow.project.config import normalise_config
+from sqlflow.project.expectations import parse_expectations
 from sqlflow.project.types import TestSpec
 from sqlflow.project.yamlfile import (
     YamlMap,
@@ -25,12 +27,12 @@ from sqlflow.project.yamlfile import (
     plain,
 )
 
-COLUMN_KEYS = ("name", "description", "data_type", "tests", "data_tests", "meta", "config")
+COLUMN_KEYS = ("name", "description", "data_type", "tests", "data_tests", "expectations", "meta", "config")
 COLUMN_TOLERATED = ("quote", "constraints", "tags", "policy_tags", "granularity")
 # keys dbt accepts beside a test's arguments and moves into its config
 TEST_CONFIG_KEYS = frozenset(
     {"severity", "tags", "enabled", "where", "limit", "warn_if", "error_if", "store_failures", "meta",
-     "database", "schema", "alias"}
+     "database", "schema", "alias", "sensor"}
 )  # fmt: skip
 _TEST_OWN_KEYS = ("config", "arguments", "name", "description", "column_name", "test_name")
 
@@ -98,7 +100,7 @@ def _test(shown: str, items: list[Any], index: int, owner: str, column: str | No
 def parse_columns(
     shown: str, entry: Mapping[str, Any], owner: str
 ) -> tuple[list[ColumnInfo], list[TestSpec]]:
-    """The `columns:` of `entry` and the tests declared on them."""
+    """The `columns:` of `entry` and the tests (and expectations) declared on them."""
     columns: dict[str, ColumnInfo] = {}
     lines: dict[str, int | None] = {}
     tests: list[TestSpec] = []
@@ -126,4 +128,5 @@ def parse_columns(
         )
         lines[name] = location.line
         tests += parse_tests(shown, item, context, column=name)
+        tests += parse_expectations(shown, item, context, column=name)
     return list(columns.values()), tests

@@ -2,7 +2,8 @@
 
 `normalise_config` checks one config mapping against `manifest.CONFIG_KEYS`; `normalise_tree` checks a
 `models:` / `seeds:` / `tests:` tree of sqlflow.yml; `folder_config` merges a tree along a node's fqn;
-`merge_config` is the one merge rule (tags and hooks add up, meta/docs/column_types update, the rest replace).
+`merge_config` is the one merge rule (tags, hooks and depends_on add up, meta/docs/column_types update, the
+rest replace). `normalise_sensor` / `poke_settings` check the re-poke settings of a sensor or sensor-test.
 Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import CONFIG_KEYS, INCREMENTAL_STRATEGIES, MATERIALIZATIONS, NodeConfig
+from sqlflow.project.poke import normalise_sensor
 from sqlflow.project.yamlfile import YamlMap, kind, plain
 
 CHOICES: Mapping[str, tuple[str, ...]] = {
@@ -22,7 +24,7 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "on_schema_change": ("ignore", "fail", "append_new_columns", "sync_all_columns"),
     "severity": ("error", "warn"),
 }
-APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook"})
+APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook", "depends_on"})
 UPDATED_KEYS = frozenset({"meta", "docs", "column_types"})
 
 
@@ -150,6 +152,9 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
         location = SourceLocation(where.path, lines.get(written, where.line))
         if key not in CONFIG_KEYS:
             raise ConfigError(f"unknown key '{shown}'{under}", location=location, hint=_suggest(key, shown))
+        if key == "sensor":
+            out[key] = normalise_sensor(value, path=where.path, line=location.line, context=context)
+            continue
         try:
             coerced = _COERCE[key](value)
         except _Bad as bad:
@@ -169,8 +174,8 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
 
 
 def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` on top of `base`: tags and hooks add up (tags without repeats), meta/docs/column_types
-    update, every other key is replaced.
+    """`override` on top of `base`: tags, hooks and depends_on add up (tags and depends_on without repeats),
+    meta/docs/column_types update, every other key is replaced.
 
     >>> merge_config({"tags": ("a",), "meta": {"x": 1}, "materialized": "view"},
     ...              {"tags": ("b", "a"), "meta": {"y": 2}, "materialized": "table"})
@@ -180,7 +185,7 @@ def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[s
     for key, value in override.items():
         if key in APPENDED_KEYS and key in out:
             joined = (*out[key], *value)
-            out[key] = tuple(dict.fromkeys(joined)) if key == "tags" else joined
+            out[key] = joined if key in ("pre_hook", "post_hook") else tuple(dict.fromkeys(joined))
         elif key in UPDATED_KEYS and key in out:
             out[key] = {**out[key], **value}
         else:

@@ -27,7 +27,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         macro_paths=spec.macro_paths,
         target_path=spec.target_path,
     )
-    properties = read_properties(files.property_files)
+    properties = read_properties(files.property_files, root)
     return Project(
         root=root,
         name=spec.name,
@@ -52,4 +52,5 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         model_properties=properties.models,
         seed_properties=properties.seeds,
         source_tables=properties.source_tables,
+        sensors=properties.sensors,
     )

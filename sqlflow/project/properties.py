@@ -1,8 +1,9 @@
-"""Property YAML (`version: 2` files beside the models) -> NodeProperties per model/seed and SourceTables.
+"""Property YAML (`version: 2` files beside the models) -> NodeProperties per model/seed, SourceTables and
+SensorSpecs.
 
-Two entries for one model (or two sources of one name) are an error naming both files. Whether a model
-with properties exists is the compiler's check. Imports only `sqlflow.errors`, `sqlflow.manifest` and this
-package.
+Two entries for one model (or two sources, or two sensors, of one name) are an error naming both places.
+Whether a model with properties exists is the compiler's check. Imports only `sqlflow.errors`,
+`sqlflow.manifest` and this package.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation
 from sqlflow.project.columns import parse_columns, parse_tests
-from sqlflow.project.config import merge_config, normalise_config
+from sqlflow.project.config import config_key, merge_config, normalise_config
+from sqlflow.project.expectations import parse_expectations, parse_suite
+from sqlflow.project.sensors import parse_sensors
 from sqlflow.project.sources import parse_source
-from sqlflow.project.types import NodeProperties, SourceTable
+from sqlflow.project.types import NodeProperties, SensorSpec, SourceTable
 from sqlflow.project.yamlfile import (
     YamlMap,
     check_keys,
@@ -29,13 +32,16 @@ from sqlflow.project.yamlfile import (
     load_yaml,
 )
 
-FILE_KEYS = ("version", "models", "seeds", "sources")
+FILE_KEYS = ("version", "models", "seeds", "sources", "sensors")
 # other dbt property kinds: read without being used (yet)
 FILE_TOLERATED = (
     "macros", "exposures", "metrics", "snapshots", "analyses", "semantic_models", "saved_queries",
     "unit_tests", "groups",
 )  # fmt: skip
-NODE_KEYS = ("name", "description", "config", "columns", "tests", "data_tests", "meta", "docs", "tags")
+NODE_KEYS = (
+    "name", "description", "config", "columns", "tests", "data_tests", "expectations", "expectation_suite",
+    "meta", "docs", "tags",
+)  # fmt: skip
 NODE_TOLERATED = (
     "access", "constraints", "deprecation_date", "group", "latest_version", "versions", "time_spine",
 )  # fmt: skip
@@ -48,13 +54,18 @@ class Properties:
     models: dict[str, NodeProperties]
     seeds: dict[str, NodeProperties]
     source_tables: tuple[SourceTable, ...]
+    sensors: tuple[SensorSpec, ...] = ()
 
 
-def read_properties(files: Iterable[tuple[str, Path]]) -> Properties:
-    """Read every property file (relative path, absolute path) and check for duplicate entries."""
+def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None) -> Properties:
+    """Read every property file (relative path, absolute path) and check for duplicate entries.
+
+    `root` is the project folder, against which `expectation_suite:` paths are read.
+    """
     found: dict[str, dict[str, NodeProperties]] = {"models": {}, "seeds": {}}
     sources: dict[str, SourceLocation] = {}
     tables: list[SourceTable] = []
+    sensors: dict[str, SensorSpec] = {}
     for shown, path in files:
         doc = load_yaml(path, shown)
         if doc is None:
@@ -74,7 +85,7 @@ def read_properties(files: Iterable[tuple[str, Path]]) -> Properties:
         for section, seen in found.items():
             entries = expect_list(shown, doc, section, "")
             for index in range(len(entries)):
-                props = _node(shown, entries, index, section[:-1])
+                props = _node(shown, entries, index, section[:-1], root)
                 if props.name in seen:
                     first = seen[props.name]
                     raise ConfigError(
@@ -85,7 +96,7 @@ def read_properties(files: Iterable[tuple[str, Path]]) -> Properties:
                 seen[props.name] = props
         entries = expect_list(shown, doc, "sources", "")
         for index in range(len(entries)):
-            name, source_tables = parse_source(shown, entries, index)
+            name, source_tables = parse_source(shown, entries, index, root)
             location = key_location(shown, entries[index], "name")
             if name in sources:
                 raise ConfigError(
@@ -95,10 +106,24 @@ def read_properties(files: Iterable[tuple[str, Path]]) -> Properties:
                 )
             sources[name] = location
             tables += source_tables
-    return Properties(models=found["models"], seeds=found["seeds"], source_tables=tuple(tables))
+        for sensor in parse_sensors(shown, expect_list(shown, doc, "sensors", "")):
+            declared = sensors.get(sensor.name)
+            if declared is not None:
+                raise ConfigError(
+                    f"sensor '{sensor.name}' is already declared in {declared.path}:{declared.line}",
+                    location=SourceLocation(shown, sensor.line),
+                    hint="sensor names are unique in a project; rename one of them",
+                )
+            sensors[sensor.name] = sensor
+    return Properties(
+        models=found["models"],
+        seeds=found["seeds"],
+        source_tables=tuple(tables),
+        sensors=tuple(sensors.values()),
+    )
 
 
-def _node(shown: str, entries: list[Any], index: int, what: str) -> NodeProperties:
+def _node(shown: str, entries: list[Any], index: int, what: str, root: Path | None) -> NodeProperties:
     """One `models:` / `seeds:` entry."""
     entry = entries[index]
     if not isinstance(entry, dict) or entry.get("name") is None:
@@ -115,6 +140,7 @@ def _node(shown: str, entries: list[Any], index: int, what: str) -> NodeProperti
         normalise_config(block, where=key_location(shown, entry, "config"), context=f"config of {context}"),
     )
     columns, column_tests = parse_columns(shown, entry, context)
+    lines = {k: v for k, v in loose.key_lines.items() if k in loose} | block.key_lines
     return NodeProperties(
         name=name,
         path=shown,
@@ -122,5 +148,11 @@ def _node(shown: str, entries: list[Any], index: int, what: str) -> NodeProperti
         description=expect_str(shown, entry, "description", context, default=""),
         columns=tuple(columns),
         config=config,
-        tests=(*parse_tests(shown, entry, context), *column_tests),
+        tests=(
+            *parse_tests(shown, entry, context),
+            *parse_expectations(shown, entry, context),
+            *parse_suite(shown, entry, context, root),
+            *column_tests,
+        ),
+        config_lines={config_key(k): line for k, line in lines.items()},
     )

@@ -1,17 +1,24 @@
 """The `sources:` entries of property YAML -> SourceTable, one per table.
 
 A table inherits its source's database, schema (default: the source name), loaded_at_field, freshness,
-tags and meta, and may override them. Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
+tags, meta and `sensor:` settings, and may override them; a table's `sensor:` becomes the default `sensor`
+config of each of its tests (and expectations), so they re-check until the data is there. Imports only
+`sqlflow.errors`, `sqlflow.manifest` and this package.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlflow.errors import ConfigError
 from sqlflow.project.columns import parse_columns, parse_tests
-from sqlflow.project.types import SourceTable
+from sqlflow.project.config import merge_config
+from sqlflow.project.expectations import parse_expectations, parse_suite
+from sqlflow.project.poke import normalise_sensor
+from sqlflow.project.types import SourceTable, TestSpec
 from sqlflow.project.yamlfile import (
     check_keys,
     expect_list,
@@ -26,18 +33,21 @@ from sqlflow.project.yamlfile import (
 
 SOURCE_KEYS = (
     "name", "description", "database", "schema", "loader", "loaded_at_field", "freshness", "tags", "meta",
-    "config", "tables", "quoting", "overrides", "loaded_at_query",
+    "config", "tables", "quoting", "overrides", "loaded_at_query", "sensor",
 )  # fmt: skip
 TABLE_KEYS = (
     "name", "identifier", "description", "columns", "tests", "data_tests", "loaded_at_field", "freshness",
-    "tags", "meta", "config", "quoting", "external", "loaded_at_query",
+    "tags", "meta", "config", "quoting", "external", "loaded_at_query", "sensor", "expectations",
+    "expectation_suite",
 )  # fmt: skip
-SOURCE_CONFIG_KEYS = ("enabled", "tags", "meta", "freshness", "loaded_at_field", "event_time")
+SOURCE_CONFIG_KEYS = ("enabled", "tags", "meta", "freshness", "loaded_at_field", "event_time", "sensor")
 FRESHNESS_KEYS = ("warn_after", "error_after", "filter")
 PERIODS = ("minute", "hour", "day")
 
 
-def parse_source(shown: str, entries: list[Any], index: int) -> tuple[str, list[SourceTable]]:
+def parse_source(
+    shown: str, entries: list[Any], index: int, root: Path | None = None
+) -> tuple[str, list[SourceTable]]:
     """The name of the source `entries[index]` and its tables (disabled ones left out)."""
     entry = entries[index]
     if not isinstance(entry, dict) or entry.get("name") is None:
@@ -45,7 +55,7 @@ def parse_source(shown: str, entries: list[Any], index: int) -> tuple[str, list[
     source = expect_str(shown, entry, "name", "sources")
     context = f"source '{source}'"
     check_keys(shown, entry, SOURCE_KEYS, context)
-    inherited = _settings(shown, entry, context, {"tags": (), "meta": {}, "freshness": {}})
+    inherited = _settings(shown, entry, context, {"tags": (), "meta": {}, "freshness": {}, "sensor": {}})
     tables: list[SourceTable] = []
     lines: dict[str, int | None] = {}
     items = expect_list(shown, entry, "tables", context)
@@ -66,6 +76,12 @@ def parse_source(shown: str, entries: list[Any], index: int) -> tuple[str, list[
         if not settings["enabled"]:
             continue
         columns, column_tests = parse_columns(shown, table, table_context)
+        tests = [
+            *parse_tests(shown, table, table_context),
+            *parse_expectations(shown, table, table_context),
+            *parse_suite(shown, table, table_context, root),
+            *column_tests,
+        ]
         tables.append(
             SourceTable(
                 source_name=source,
@@ -81,7 +97,7 @@ def parse_source(shown: str, entries: list[Any], index: int) -> tuple[str, list[
                 freshness=settings["freshness"],
                 tags=settings["tags"],
                 meta=settings["meta"],
-                tests=(*parse_tests(shown, table, table_context), *column_tests),
+                tests=tuple(_with_sensor(spec, settings["sensor"]) for spec in tests),
             )
         )
     return source, tables
@@ -90,8 +106,8 @@ def parse_source(shown: str, entries: list[Any], index: int) -> tuple[str, list[
 def _settings(
     shown: str, entry: Mapping[str, Any], context: str, inherited: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """enabled, tags, meta, freshness, loaded_at_field of a source or table, written at its top or under
-    `config:`, on top of `inherited`; tags add up, meta updates, the others replace."""
+    """enabled, tags, meta, freshness, loaded_at_field, sensor of a source or table, written at its top or
+    under `config:`, on top of `inherited`; tags add up, meta updates, the others replace."""
     config = expect_map(shown, entry, "config", context)
     check_keys(shown, config, SOURCE_CONFIG_KEYS, f"config of {context}")
     out = dict(inherited)
@@ -103,12 +119,22 @@ def _settings(
             out["freshness"] = _freshness(shown, place, context)
         if place.get("loaded_at_field") is not None:
             out["loaded_at_field"] = expect_str(shown, place, "loaded_at_field", context)
+        if "sensor" in place:
+            line = key_location(shown, place, "sensor").line
+            out["sensor"] = normalise_sensor(place["sensor"], path=shown, line=line, context=context)
     enabled = config.get("enabled", True)
     if not isinstance(enabled, bool):
         raise wrong_type(shown, config, "enabled", "true or false", f"config of {context}")
     out["enabled"] = enabled and inherited.get("enabled", True)
     out.setdefault("loaded_at_field", None)
     return out
+
+
+def _with_sensor(spec: TestSpec, sensor: Mapping[str, Any]) -> TestSpec:
+    """`spec` with the table's sensor settings as its default `sensor` config."""
+    if not sensor:
+        return spec
+    return dataclasses.replace(spec, config=merge_config({"sensor": sensor}, spec.config))
 
 
 def _freshness(shown: str, place: Mapping[str, Any], context: str) -> dict[str, Any]:

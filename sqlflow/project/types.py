@@ -7,9 +7,9 @@ Imports only `sqlflow.errors` and `sqlflow.manifest`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlflow.manifest import EMPTY, ColumnInfo
 
@@ -40,18 +40,20 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestSpec:
-    """One generic test declared in property YAML: `- not_null`, `- accepted_values: {values: [..]}` ..."""
+    """One test declared in property YAML: a generic test (`- not_null`, `- accepted_values: {values: [..]}`)
+    or a Great Expectations expectation (`expectations:`, `expectation_suite:`; test_type "expectation")."""
 
     __test__ = False  # not a pytest test class
 
-    test_name: str
-    kwargs: Mapping[str, Any] = EMPTY  # values, to, field, arguments ...
+    test_name: str  # the generic test, as written (`dbt_utils.accepted_range`), or the expectation's name
+    kwargs: Mapping[str, Any] = EMPTY  # values, to, field, arguments ...; an expectation's kwargs
     config: Mapping[str, Any] = EMPTY  # severity, where, limit, tags ...
     column_name: str | None = None
     path: str = ""  # property file, relative
     line: int | None = None
     name: str | None = None  # a custom test name (`name:` in the entry), else None
     description: str = ""
+    test_type: Literal["generic", "expectation"] = "generic"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +66,9 @@ class NodeProperties:
     description: str = ""
     columns: tuple[ColumnInfo, ...] = ()
     config: Mapping[str, Any] = EMPTY  # normalised keys (no '+', '-' -> '_'); validated
-    tests: tuple[TestSpec, ...] = ()  # model-level and column-level tests together
+    tests: tuple[TestSpec, ...] = ()  # model-level and column-level tests (and expectations) together
+    # normalised config key -> the line it is written on (for messages; not part of equality)
+    config_lines: Mapping[str, int] = field(default=EMPTY, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +89,26 @@ class SourceTable:
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = EMPTY
     tests: tuple[TestSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SensorSpec:
+    """One entry of `sensors:` in property YAML, checked; the compiler renders its Jinja and SQL.
+
+    `params` hold the kind's arguments, normalised (see manifest.SensorNode); a sql sensor's `sql` is still
+    the text as written. `poke` holds the five re-poke settings in seconds (see project/poke.py).
+    """
+
+    name: str
+    kind: Literal["sql", "file", "http", "time"]
+    path: str  # the property file, relative
+    line: int | None
+    params: Mapping[str, Any] = EMPTY
+    poke: Mapping[str, Any] = EMPTY
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = EMPTY
+    param_lines: Mapping[str, int] = field(default=EMPTY, compare=False, repr=False)  # param -> its line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +140,7 @@ class Project:
     model_properties: Mapping[str, NodeProperties] = EMPTY  # by model name
     seed_properties: Mapping[str, NodeProperties] = EMPTY  # by seed name
     source_tables: tuple[SourceTable, ...] = ()
+    sensors: tuple[SensorSpec, ...] = ()
 
     @property
     def target_dir(self) -> Path:

@@ -1,13 +1,15 @@
 """Read a YAML file into plain Python data that remembers the line of every key and list item.
 
 Mappings load as `YamlMap` (a dict with `line` and `key_lines`), lists as `YamlList` (a list with `line` and
-`item_lines`); mapping keys are always the strings as written (no YAML 1.1 `on:` -> True surprise).
+`item_lines`); mapping keys are always the strings as written (no YAML 1.1 `on:` -> True surprise), and
+`06:30` or `1:30` stay strings (no YAML 1.1 base-60 numbers: `at: 16:30` is a time, not 990).
 The small `expect_*` checks here turn a wrong shape into a one-line ConfigError naming file:line.
 Imports only `sqlflow.errors`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,26 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+# YAML 1.1 numbers without the base-60 forms (`1:30` -> 90): such values stay strings, as in YAML 1.2.
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
 
 
 def load_yaml(path: Path, shown: str) -> Any:

@@ -7,7 +7,7 @@ Imports nothing from sqlflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 EventKind = Literal["run_started", "node_started", "node_finished", "run_finished"]
 
@@ -17,7 +17,7 @@ class RunEvent:
     kind: EventKind
     unique_id: str | None = None
     name: str | None = None
-    resource_type: str | None = None  # model, seed, test
+    resource_type: str | None = None  # model, seed, test, sensor
     materialized: str | None = None
     status: str | None = None  # success, error, skipped, pass, fail, warn (node_finished / run_finished)
     rows: int | None = None  # rows affected, or failing rows for a test
@@ -25,6 +25,8 @@ class RunEvent:
     message: str | None = None
     index: int | None = None  # 1-based position among the run's nodes
     total: int | None = None
+    # a failing or warning test: (column names, up to 5 rows of plain values) to show under its line
+    sample: tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]] | None = None
 
 
 class Reporter(Protocol):

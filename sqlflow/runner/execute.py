@@ -3,16 +3,22 @@
 `execute_plan` starts with one catalog query (which relations exist, leftovers of a killed run to drop,
 schemas to create), then runs each step whose upstream steps are done, in plan order: on the calling
 thread when `threads` is 1 (a hand-off would cost more than a small model), else on `threads` workers.
-A node that errors, or a test that fails, skips every step downstream of it while independent branches
-go on; with `fail_fast` the first failure skips everything not yet started. Ctrl-C interrupts the running
-statements at once (see `interrupts`) and skips the rest. Progress goes to the injected Reporter, from
-the calling thread only. Imports no driver.
+A sensor step waits on a daemon thread of its own, never in a worker slot, so unrelated branches go on
+while it pokes. A model with audits builds, audits and publishes in one step (see `steps`); the results
+of its audit tests are then reported as their own steps. A node that errors, a test that fails, or a
+sensor that times out skips every step downstream of it (a soft-failed sensor, `on_timeout: skip`, is
+itself skipped and does not fail the run) while independent branches go on; with `fail_fast` the first
+failure skips everything not yet started and cancels waiting sensors. Ctrl-C interrupts the running
+statements at once (see `interrupts`), cancels the sensors and skips the rest. Progress goes to the
+injected Reporter, from the calling thread only. Imports no driver.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import heapq
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -21,14 +27,17 @@ from pathlib import Path
 
 from sqlflow.adapters import TMP_SUFFIX, Adapter, Catalog
 from sqlflow.adapters.sql import create_schema, drop_relation
-from sqlflow.errors import SqlflowError
-from sqlflow.manifest import Manifest, Relation, TestNode
-from sqlflow.materializations import BuildContext, RelationCache, materialize
-from sqlflow.runner.data_tests import run_data_test
+from sqlflow.manifest import Manifest, Relation
+from sqlflow.materializations import BuildContext, RelationCache
 from sqlflow.runner.events import Reporter, RunEvent
 from sqlflow.runner.interrupts import on_sigint
 from sqlflow.runner.plan import Plan, Step
 from sqlflow.runner.results import NodeResult, RunResult
+from sqlflow.runner.steps import StepRunner
+
+SENSOR_GRACE = (
+    2.0  # seconds Ctrl-C waits for a cancelled sensor (an HTTP request in flight) before leaving it
+)
 
 
 def execute_plan(
@@ -42,11 +51,15 @@ def execute_plan(
     project_root: Path,
     full_refresh: bool = False,
     invocation_id: str = "",
+    target_schema: str | None = None,
+    scheduled_at: datetime | None = None,
 ) -> RunResult:
     """Run every step of `plan` on `adapter`; the result of each, in plan order.
 
-    Raises AdapterError only when the run cannot start (the catalog query or a schema creation failed);
-    a node's failure is recorded in its result.
+    `target_schema` names the schema of stored test failures (`<target_schema>_dbt_test__audit`; without
+    it, the tested relation's schema); `scheduled_at` is the time a time sensor's `delay` counts from
+    (default: now). Raises AdapterError only when the run cannot start (the catalog query or a schema
+    creation failed); a node's failure is recorded in its result.
     """
     run = _Run(
         plan,
@@ -56,6 +69,8 @@ def execute_plan(
         project_root=project_root,
         full_refresh=full_refresh or plan.full_refresh,
         fail_fast=fail_fast,
+        target_schema=target_schema,
+        scheduled_at=scheduled_at or datetime.now(UTC),
     )
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
@@ -97,6 +112,8 @@ class _Run:
         project_root: Path,
         full_refresh: bool,
         fail_fast: bool,
+        target_schema: str | None,
+        scheduled_at: datetime,
     ) -> None:
         self.plan = plan
         self.manifest = manifest
@@ -116,7 +133,11 @@ class _Run:
         self.skip: dict[str, tuple[int, str]] = {}  # unique id -> (rank of the failed step, why skipped)
         self.stop: str | None = None  # set by fail-fast or Ctrl-C: every step not started is skipped
         self.interrupted = False
-        self.ctx: BuildContext | None = None
+        self.target_schema = target_schema
+        self.scheduled_at = scheduled_at
+        self.cancel = threading.Event()  # set on fail-fast and Ctrl-C: waiting sensors stop at once
+        self.audit_results: dict[str, NodeResult] = {}  # audits run inside their model's step
+        self.runner: StepRunner | None = None
 
     # -- the loop ------------------------------------------------------------------------------------------
 
@@ -126,11 +147,20 @@ class _Run:
         self.reporter.emit(RunEvent(kind="run_started", total=total))
         if total:
             catalog = prepare_database(self.adapter, self.plan.steps)
-            self.ctx = BuildContext(
+            ctx = BuildContext(
                 adapter=self.adapter,
                 relations=RelationCache(catalog, case_insensitive=self.adapter.case_insensitive_identifiers),
                 project_root=self.project_root,
                 full_refresh=self.full_refresh,
+            )
+            self.runner = StepRunner(
+                self.manifest,
+                self.adapter,
+                ctx,
+                self.steps,
+                target_schema=self.target_schema,
+                scheduled_at=self.scheduled_at,
+                cancel=self.cancel,
             )
             self._schedule(threads)
         result = RunResult(
@@ -160,6 +190,7 @@ class _Run:
         sorter.prepare()
         ready: list[tuple[int, str]] = []
         running: dict[Future[NodeResult], str] = {}
+        busy = 0  # running steps that hold a worker slot (sensors do not)
         current: str | None = None  # the step running on this thread (threads=1)
         # one thread runs the steps itself: a hand-off to a worker would cost more than DuckDB's own time
         # for a small model; `on_sigint` makes Ctrl-C interrupt the engine at once all the same
@@ -168,12 +199,17 @@ class _Run:
             with on_sigint(self.adapter.interrupt):
                 while sorter.is_active():
                     for uid in sorter.get_ready():
-                        heapq.heappush(ready, (self.position[uid], uid))
-                    while ready and len(running) < threads:
+                        if not self.steps[uid].waits:
+                            heapq.heappush(ready, (self.position[uid], uid))
+                        elif not self._settle(uid):  # a sensor starts at once, on a thread of its own
+                            self._started(uid)
+                            running[self._start_sensor(self.steps[uid])] = uid
+                        else:
+                            sorter.done(uid)
+                    ran_here = False
+                    while ready and (pool is None or busy < threads):
                         _, uid = heapq.heappop(ready)
-                        reason = self.stop or self._skip_reason(uid)
-                        if reason:
-                            self._finish(self._skipped(uid, reason))
+                        if self._settle(uid):
                             sorter.done(uid)
                             continue
                         self._started(uid)
@@ -182,17 +218,21 @@ class _Run:
                             self._finish(self._run_step(self.steps[uid]))
                             current = None
                             sorter.done(uid)
+                            ran_here = True
                             break  # back to the sorter: a step it makes ready may come first in the plan
                         running[pool.submit(self._run_step, self.steps[uid])] = uid
+                        busy += 1
                     if running:
-                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        done, _ = wait(running, timeout=0 if ran_here else None, return_when=FIRST_COMPLETED)
                         for future in sorted(done, key=lambda f: self.position[running[f]]):
                             uid = running.pop(future)
+                            busy -= 0 if self.steps[uid].waits else 1
                             self._finish(future.result())
                             sorter.done(uid)
         except KeyboardInterrupt:
             self._interrupt(running, current)
         finally:
+            self.cancel.set()
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         for step in self.plan.steps:
@@ -200,17 +240,49 @@ class _Run:
                 reason = self.stop or self._skip_reason(step.unique_id) or "skipped"
                 self._finish(self._skipped(step.unique_id, reason))
 
+    def _settle(self, uid: str) -> bool:
+        """Finish a step whose result is known without running it: an audit its model already ran, or a
+        step to skip. False when the step has to run."""
+        audited = self.audit_results.pop(uid, None)
+        if audited is not None:
+            self._started(uid)
+            self._finish(audited)
+            return True
+        reason = self.stop or self._skip_reason(uid)
+        if reason:
+            self._finish(self._skipped(uid, reason))
+            return True
+        return False
+
+    def _start_sensor(self, step: Step) -> Future[NodeResult]:
+        """Run a sensor step on a daemon thread of its own (a waiting sensor must not hold a worker)."""
+        future: Future[NodeResult] = Future()
+        future.set_running_or_notify_cancel()
+
+        def work() -> None:
+            try:
+                future.set_result(self._run_step(step))
+            except BaseException as exc:  # the executor raises it where it reads the result
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name=f"sqlflow-sensor-{step.name}", daemon=True).start()
+        return future
+
     def _interrupt(self, running: Mapping[Future[NodeResult], str], current: str | None) -> None:
-        """Ctrl-C: cancel the running statements, wait for their workers, skip the rest."""
+        """Ctrl-C: cancel the running statements and the sensors, wait for their threads, skip the rest."""
         self.interrupted = True
         self.stop = "skipped: interrupted"
+        self.cancel.set()
         pending = set(running)
+        grace = time.monotonic() + SENSOR_GRACE
         while pending:  # again and again: a worker may start its next statement after an interrupt
             self.adapter.interrupt()
             _, pending = wait(pending, timeout=0.2)
+            if time.monotonic() > grace:  # a sensor stuck in a request is left behind (a daemon thread)
+                pending = {f for f in pending if not self.steps[running[f]].waits}
         for future, uid in sorted(running.items(), key=lambda item: self.position[item[1]]):
             try:
-                result = future.result()
+                result = future.result(timeout=0)
             except BaseException:
                 result = self._interrupted(uid)
             if uid not in self.results:
@@ -222,42 +294,14 @@ class _Run:
 
     def _run_step(self, step: Step) -> NodeResult:
         """Run one step on the calling thread; never raises for a node's failure."""
-        node = self.manifest.nodes[step.unique_id]
-        started_at = datetime.now(UTC)
-        clock = time.perf_counter()
-        rows = failures = None
-        sample: tuple[Mapping[str, object], ...] = ()
-        try:
-            if isinstance(node, TestNode):
-                outcome = run_data_test(node, self.adapter)
-                status, message, failures, sample = (
-                    outcome.status,
-                    outcome.message,
-                    outcome.failures,
-                    outcome.sample_rows,
-                )
-            else:
-                assert self.ctx is not None
-                built = materialize(node, self.ctx)
-                status, message, rows = "success", built.message, built.rows_affected
-        except SqlflowError as exc:
-            status, message = "error", str(exc)
-        except Exception as exc:  # a bug must not stop the other branches; the message says what it was
-            status, message = "error", f"{type(exc).__name__}: {exc}"
-        return NodeResult(
-            unique_id=step.unique_id,
-            name=step.name,
-            resource_type=step.resource_type,
-            status=status,
-            message=message,
-            rows_affected=rows,
-            failures=failures,
-            execution_time=time.perf_counter() - clock,
-            started_at=started_at,
-            completed_at=datetime.now(UTC),
-            sample_rows=sample,
-            materialized=step.materialized,
-        )
+        assert self.runner is not None
+        if step.waits:
+            return self.runner.sense(step)
+        if step.resource_type == "test":
+            return self.runner.test(step)
+        result, audits = self.runner.build(step)
+        self.audit_results.update(audits)  # read by the loop once this step is done
+        return result
 
     def _skip_reason(self, uid: str) -> str | None:
         marked = self.skip.get(uid)
@@ -308,11 +352,17 @@ class _Run:
 
     def _finish(self, result: NodeResult) -> None:
         uid = result.unique_id
+        step = self.steps[uid]
+        if step.waits and result.status == "skipped" and self.stop and result.started_at is not None:
+            result = dataclasses.replace(result, message=self.stop)  # a sensor cancelled by fail-fast
         self.results[uid] = result
         if result.failed:
             self._skip_downstream(uid, f"skipped: upstream {result.name} failed")
             if self.fail_fast and self.stop is None:
                 self.stop = f"skipped: fail-fast after {result.name} failed"
+                self.cancel.set()
+        elif step.waits and result.status == "skipped" and result.started_at is not None:
+            self._skip_downstream(uid, f"skipped: upstream {result.name} timed out (soft fail)")
         self.reporter.emit(
             RunEvent(
                 kind="node_finished",
@@ -326,6 +376,7 @@ class _Run:
                 message=result.message,
                 index=self._index(uid),
                 total=len(self.plan.steps),
+                sample=sample_table(result.sample_rows),
             )
         )
 
@@ -340,3 +391,17 @@ class _Run:
                 continue
             self.skip[child] = (rank, reason)
             todo.extend(self.children[child])
+
+
+def sample_table(
+    rows: tuple[Mapping[str, object], ...],
+) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]] | None:
+    """Sample rows as (column names, rows of values) for a RunEvent; None without rows.
+
+    >>> sample_table(({"id": 1, "why": "odd"}, {"id": 3}))
+    (('id', 'why'), ((1, 'odd'), (3, None)))
+    """
+    if not rows:
+        return None
+    columns = tuple(dict.fromkeys(key for row in rows for key in row))
+    return columns, tuple(tuple(row.get(c) for c in columns) for row in rows)

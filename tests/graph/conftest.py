@@ -15,17 +15,25 @@
              unique_orders_order_id <- orders                  generic, models/marts/schema.yml
              relationships_orders_customer_id <- orders, customers     generic, two parents
              assert_ltv_positive <- customer_ltv               singular, tests/, tag finance
+
+`shop_sensors` adds two sensors and two tests::
+
+    sensors  landing (file, tag landing), orders_loaded (sql) <- orders   models/staging/sensors.yml
+             stg_orders also depends on landing
+    tests    rows_raw_orders <- raw_orders, landing              a source test waiting on a sensor
+             gx_expect_orders_id <- orders                        test_type expectation
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from sqlflow.graph import Dag, build_dag
-from sqlflow.manifest import Manifest, ModelNode, NodeConfig, Relation, SourceNode, TestNode
+from sqlflow.manifest import Manifest, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
 
 PROJECT = "shop"
 
@@ -95,7 +103,7 @@ def make_test(
     )
 
 
-def manifest_of(*nodes: ModelNode | TestNode | SourceNode) -> Manifest:
+def manifest_of(*nodes: ModelNode | TestNode | SourceNode | SensorNode) -> Manifest:
     return Manifest(
         project_name=PROJECT,
         dialect="duckdb",
@@ -205,3 +213,52 @@ def shop_dag(shop: Manifest) -> Dag:
 def chain() -> Callable[[Mapping[str, Iterable[str]]], Manifest]:
     """A builder of small all-model manifests, for cycles and odd shapes."""
     return chain_manifest
+
+
+LANDING = "sensor.shop.landing"
+
+
+def sensor(name: str, kind: str, *deps: str, tags: tuple[str, ...] = ()) -> SensorNode:
+    return SensorNode(
+        unique_id=f"sensor.{PROJECT}.{name}",
+        name=name,
+        package_name=PROJECT,
+        path="models/staging/sensors.yml",
+        line=3,
+        fqn=(PROJECT, "staging", name),
+        kind=kind,  # type: ignore[arg-type]
+        params={"path": "landing/*.csv"} if kind == "file" else {"sql": "select 1"},
+        tags=tags,
+        depends_on=tuple(sorted(deps)),
+    )
+
+
+def with_sensors() -> Manifest:
+    shop = shop_manifest()
+    nodes = dict(shop.nodes)
+    stg = nodes["model.shop.stg_orders"]
+    nodes["model.shop.stg_orders"] = replace(stg, depends_on=tuple(sorted({*stg.depends_on, LANDING})))
+    extra = [
+        sensor("landing", "file", tags=("landing",)),
+        sensor("orders_loaded", "sql", "model.shop.orders"),
+        make_test(
+            "rows_raw_orders",
+            "source.shop.shop.raw_orders",
+            LANDING,
+            test_name="row_count",
+            path="models/staging/sources.yml",
+        ),
+        make_test(
+            "gx_expect_orders_id",
+            "model.shop.orders",
+            test_name="expect_column_values_to_not_be_null",
+            path="models/marts/schema.yml",
+            test_type="expectation",
+        ),
+    ]
+    return manifest_of(*shop.sources.values(), *nodes.values(), *extra)
+
+
+@pytest.fixture
+def shop_sensors() -> Manifest:
+    return with_sensors()

@@ -189,7 +189,7 @@ ERRORS: list[tuple[str, str]] = [
     ),
     (
         "test_type:unit",
-        "unknown test type 'unit' in 'test_type:unit' (one of: generic, singular, schema, data)",
+        "unknown test type 'unit' in 'test_type:unit' (one of: generic, singular, expectation, schema, data)",
     ),
     (
         "source:a.b.c.d",

@@ -1,4 +1,5 @@
-"""Builders for the runner tests: real Manifest objects with compiled SQL, and a DuckDB target."""
+"""Builders for the runner tests: real Manifest objects (models, seeds, tests, sources, sensors) with compiled
+SQL, and a DuckDB target."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlflow.graph import Dag, build_dag
-from sqlflow.manifest import Manifest, ModelNode, NodeConfig, Relation, TestNode
+from sqlflow.manifest import Manifest, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
 from sqlflow.project.types import Target
 from sqlflow.runner.plan import Command, Plan, build_plan
 
@@ -26,11 +27,16 @@ def duckdb_target(path: Path) -> Target:
 
 
 def uid(name: str) -> str:
-    """model.shop.<name>, seed.shop.<name> (names starting raw_) or test.shop.<name> (names with a __)."""
+    """model.shop.<name>, seed.shop.<name> (names starting raw_), test.shop.<name> (names with a __),
+    source.shop.landing.<name> (names starting src_) or sensor.shop.<name> (names starting wait_)."""
     if "__" in name:
         return f"test.{PROJECT}.{name}"
     if name.startswith("raw_"):
         return f"seed.{PROJECT}.{name}"
+    if name.startswith("src_"):
+        return f"source.{PROJECT}.landing.{name}"
+    if name.startswith("wait_"):
+        return f"sensor.{PROJECT}.{name}"
     return f"model.{PROJECT}.{name}"
 
 
@@ -73,15 +79,75 @@ def data_test(name: str, sql: str, deps: Iterable[str], **config: Any) -> TestNo
     )
 
 
-def manifest(*nodes: ModelNode | TestNode) -> Manifest:
+def source(
+    name: str, *, schema: str = "landing", loaded_at_field: str | None = None, freshness: Any = None
+) -> SourceNode:
+    return SourceNode(
+        unique_id=uid(name),
+        source_name="landing",
+        name=name,
+        package_name=PROJECT,
+        path="models/sources.yml",
+        line=1,
+        fqn=(PROJECT, "landing", name),
+        relation=Relation(database="db", schema=schema, identifier=name),
+        loaded_at_field=loaded_at_field,
+        freshness=freshness or {},
+    )
+
+
+def sensor(
+    name: str,
+    kind: str,
+    deps: Iterable[str] = (),
+    *,
+    poke_interval: float = 0.05,
+    timeout: float = 1.0,
+    on_timeout: str = "fail",
+    backoff: bool = False,
+    **params: Any,
+) -> SensorNode:
+    return SensorNode(
+        unique_id=uid(name),
+        name=name,
+        package_name=PROJECT,
+        path="models/sensors.yml",
+        line=1,
+        fqn=(PROJECT, name),
+        kind=kind,  # type: ignore[arg-type]
+        params=params,
+        poke_interval=poke_interval,
+        timeout=timeout,
+        on_timeout=on_timeout,  # type: ignore[arg-type]
+        backoff=backoff,
+        depends_on=tuple(sorted(uid(d) for d in deps)),
+    )
+
+
+def poke_config(
+    *, poke_interval: float = 0.05, timeout: float = 1.0, on_timeout: str = "fail"
+) -> dict[str, Any]:
+    """A test's normalised `sensor` config."""
+    return {
+        "poke_interval": poke_interval,
+        "timeout": timeout,
+        "on_timeout": on_timeout,
+        "backoff": False,
+        "max_poke_interval": None,
+    }
+
+
+def manifest(*nodes: ModelNode | TestNode | SensorNode | SourceNode) -> Manifest:
     return Manifest(
         project_name=PROJECT,
         dialect="duckdb",
         target_dialect="duckdb",
-        nodes={n.unique_id: n for n in nodes},
+        nodes={n.unique_id: n for n in nodes if not isinstance(n, SourceNode)},
+        sources={n.unique_id: n for n in nodes if isinstance(n, SourceNode)},
     )
 
 
 def plan_all(m: Manifest, command: Command = "build", *, full_refresh: bool = False) -> tuple[Dag, Plan]:
     dag = build_dag(m)
-    return dag, build_plan(m, dag, frozenset(m.nodes), command=command, full_refresh=full_refresh)
+    selected = frozenset([*m.nodes, *m.sources])
+    return dag, build_plan(m, dag, selected, command=command, full_refresh=full_refresh)

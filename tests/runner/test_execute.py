@@ -190,7 +190,8 @@ def test_tests_pass_fail_warn_with_counts_and_samples(adapter: Adapter, project:
         data_test("broken__nums", "select * from main.nope", ["nums"]),
         model("child", "select * from main.nums", ["nums"]),
     )
-    assert statuses(run(m, adapter, project, command="run")) == {"nums": "success", "child": "success"}
+    built = manifest(m.nodes[uid("nums")], m.nodes[uid("child")])  # no audits: `test` checks what is there
+    assert statuses(run(built, adapter, project, command="run")) == {"nums": "success", "child": "success"}
     result = run(m, adapter, project, command="test")
     by_name = {r.name: r for r in result.results}
     assert statuses(result) == {
@@ -212,13 +213,10 @@ def test_tests_pass_fail_warn_with_counts_and_samples(adapter: Adapter, project:
     doc = result.to_json()
     fail_doc = next(r for r in doc["results"] if r["unique_id"] == uid("fail__nums"))
     assert fail_doc["failures"] == 6 and len(fail_doc["sample_rows"]) == 5
-    # a warning does not fail a build nor skip what is downstream; a failure does
+    # a warning does not fail a build nor skip what is downstream; a failure does (here as an audit of nums)
     build = run(m, adapter, project, command="build")
-    assert statuses(build)["child"] == "skipped"
-    assert build.get(uid("child")).message in {
-        "skipped: upstream fail__nums failed",
-        "skipped: upstream broken__nums failed",
-    }
+    assert statuses(build)["nums"] == "error" and statuses(build)["child"] == "skipped"
+    assert build.get(uid("child")).message == "skipped: upstream nums failed"
     only_warn = manifest(*[n for n in m.nodes.values() if n.name in {"nums", "warn__nums", "child"}])
     warned = run(only_warn, adapter, project, command="build")
     assert statuses(warned) == {"nums": "success", "warn__nums": "warn", "child": "success"}

@@ -35,9 +35,13 @@ def names(plan) -> list[str]:
     return [step.name for step in plan.steps]
 
 
+def models_of(plan) -> list[str]:
+    return [step.name for step in plan.steps if step.resource_type != "test"]
+
+
 def test_run_plans_models_only_without_ephemeral() -> None:
     _, plan = plan_all(SHOP, "run")
-    assert names(plan) == ["stg_customers", "stg_orders", "orders", "customers"]
+    assert models_of(plan) == ["stg_customers", "stg_orders", "orders", "customers"]
     assert waits(plan, "orders") == {"stg_orders"}  # through the ephemeral model
     assert waits(plan, "stg_orders") == set()  # the seed is not part of a run
     assert plan.by_id()[uid("orders")].materialized == "incremental"
@@ -87,10 +91,10 @@ def test_a_step_waits_only_for_selected_steps() -> None:
     dag = build_dag(SHOP)
     selected = frozenset({uid("stg_orders"), uid("customers")})
     plan = build_plan(SHOP, dag, selected, command="run")
-    assert names(plan) == ["stg_orders", "customers"]
+    assert models_of(plan) == ["stg_orders", "customers"]
     assert waits(plan, "customers") == {"stg_orders"}  # through orders, not selected: order is kept
     plan = build_plan(SHOP, dag, frozenset({uid("customers"), uid("raw_orders")}), command="run")
-    assert names(plan) == ["customers"] and waits(plan, "customers") == set()
+    assert models_of(plan) == ["customers"] and waits(plan, "customers") == set()
 
 
 def test_disabled_nodes_and_unknown_ids_are_left_out() -> None:
@@ -102,7 +106,12 @@ def test_disabled_nodes_and_unknown_ids_are_left_out() -> None:
     plan = build_plan(
         m, build_dag(m), frozenset({uid("customers"), uid("orders"), "source.x.y"}), command="run"
     )
-    assert names(plan) == ["orders"]
+    # and the audits of orders: its relationships test reads customers, which is not in the plan
+    assert names(plan) == ["orders", "not_null__orders_id", "relationships__orders_customer_id"]
+    assert plan.by_id()[uid("orders")].audits == (
+        uid("not_null__orders_id"),
+        uid("relationships__orders_customer_id"),
+    )
 
 
 def test_plan_is_deterministic_and_frozen() -> None:

@@ -1,0 +1,264 @@
+"""Running one step of a plan, on the calling thread: a model or seed (published after its audits), a test,
+or a sensor (a sensor node, or a test acting as one) that re-pokes until it passes or times out.
+
+`StepRunner` never raises for a node's failure: every outcome becomes a `NodeResult`. It reads the clock
+for timings and for sensors (`time.monotonic`, and the run's cancel `Event` as the sleep), as the
+executor does. Imports no driver.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlflow.adapters import Adapter
+from sqlflow.adapters.sql import create_schema, relation_sql
+from sqlflow.checks.data_tests import TestOutcome, audit_schema, run_test
+from sqlflow.checks.sensors import TestPoke, WaitOutcome, describe_duration, sensor_poke, wait_for
+from sqlflow.errors import SqlflowError
+from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
+from sqlflow.materializations import BuildContext, BuildResult, materialize, materialize_audited
+from sqlflow.runner.plan import Step
+from sqlflow.runner.results import NodeResult
+
+
+class StepRunner:
+    """What running a step needs besides the step: the manifest, the session, the run's settings."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        adapter: Adapter,
+        ctx: BuildContext,
+        steps: Mapping[str, Step],
+        *,
+        target_schema: str | None,
+        scheduled_at: datetime,
+        cancel: threading.Event,
+    ) -> None:
+        self.manifest = manifest
+        self.steps = steps
+        self.adapter = adapter
+        self.ctx = ctx
+        self.target_schema = target_schema
+        self.scheduled_at = scheduled_at
+        self.cancel = cancel
+
+    # -- models and seeds ----------------------------------------------------------------------------------
+
+    def build(self, step: Step) -> tuple[NodeResult, dict[str, NodeResult]]:
+        """Build a model or seed; with audits, inside one transaction that publishes only when they pass.
+        The result of the step, and those of the audits that ran (by unique id)."""
+        node = self.manifest.nodes[step.unique_id]
+        assert isinstance(node, ModelNode)
+        started_at, clock = datetime.now(UTC), time.perf_counter()
+        audits: dict[str, NodeResult] = {}
+        rows = None
+        try:
+            built = self._publish(node, step, audits) if step.audits else materialize(node, self.ctx)
+            status, message, rows = "success", built.message, built.rows_affected
+        except SqlflowError as exc:
+            status, message = "error", str(exc)
+        except Exception as exc:  # a bug must not stop the other branches; the message says what it was
+            status, message = "error", f"{type(exc).__name__}: {exc}"
+        return _result(step, status, message, started_at, clock, rows=rows), audits
+
+    def _publish(self, node: ModelNode, step: Step, audits: dict[str, NodeResult]) -> BuildResult:
+        tests = [self.manifest.nodes[uid] for uid in step.audits]
+        stash: list[tuple[Relation, Any]] = []
+
+        def audit() -> str | None:
+            failed = []
+            for test in tests:
+                assert isinstance(test, TestNode)
+                started_at, clock = datetime.now(UTC), time.perf_counter()
+                try:
+                    outcome = run_test(
+                        test,
+                        self.adapter,
+                        relation=node.relation,
+                        failures_schema=self._failures_schema(test),
+                    )
+                except SqlflowError as exc:  # the engine aborts the transaction: no other audit can run
+                    audits[test.unique_id] = _result(
+                        self._step_of(test), "error", str(exc), started_at, clock
+                    )
+                    failed.append(f"{test.name} (error: {exc})")
+                    break
+                audits[test.unique_id] = _test_result(self._step_of(test), outcome, started_at, clock)
+                if outcome.failed:
+                    noun = "failing row" if outcome.failures == 1 else "failing rows"
+                    failed.append(f"{test.name} ({outcome.failures} {noun})")
+                    if outcome.stored_in is not None:  # keep the failing rows through the rollback
+                        with suppress(SqlflowError):
+                            sql = f"select * from {relation_sql(outcome.stored_in, self.adapter.dialect)}"
+                            stash.append((outcome.stored_in, self.adapter.fetch_arrow(sql)))
+            return "audit failed: " + ", ".join(failed) if failed else None
+
+        try:
+            return materialize_audited(node, self.ctx, audit)
+        finally:
+            for relation, data in stash:  # rolled back: store the failing rows again, outside
+                with suppress(SqlflowError):
+                    self.adapter.execute(create_schema(relation.schema, self.adapter.dialect))
+                    self.adapter.load_arrow(relation, data)
+
+    # -- tests ---------------------------------------------------------------------------------------------
+
+    def test(self, step: Step) -> NodeResult:
+        """Run a test once against the relations as they are."""
+        test = self.manifest.nodes[step.unique_id]
+        assert isinstance(test, TestNode)
+        started_at, clock = datetime.now(UTC), time.perf_counter()
+        try:
+            outcome = run_test(
+                test, self.adapter, relation=self._tested(test), failures_schema=self._failures_schema(test)
+            )
+        except SqlflowError as exc:
+            return _result(step, "error", str(exc), started_at, clock)
+        except Exception as exc:
+            return _result(step, "error", f"{type(exc).__name__}: {exc}", started_at, clock)
+        return _test_result(step, outcome, started_at, clock)
+
+    # -- sensors -------------------------------------------------------------------------------------------
+
+    def sense(self, step: Step) -> NodeResult:
+        """Poke until the sensor passes, times out, or the run is cancelled.
+
+        Passed: success (a test: pass). Timed out: error, or skipped with `on_timeout: skip` (a soft fail).
+        Cancelled (fail-fast, Ctrl-C): skipped. Skipping what is downstream is the executor's job.
+        """
+        node = self.manifest.nodes[step.unique_id]
+        started_at, clock = datetime.now(UTC), time.perf_counter()
+        test_poke = None
+        try:
+            if isinstance(node, SensorNode):
+                poke: Any = sensor_poke(
+                    node,
+                    adapter=self.adapter,
+                    project_root=self.ctx.project_root,
+                    scheduled_at=self.scheduled_at,
+                    now=lambda: datetime.now(UTC),
+                )
+                settings: Mapping[str, Any] = {
+                    "poke_interval": node.poke_interval,
+                    "timeout": node.timeout,
+                    "on_timeout": node.on_timeout,
+                    "backoff": node.backoff,
+                    "max_poke_interval": node.max_poke_interval,
+                }
+            else:
+                assert isinstance(node, TestNode)
+                poke = test_poke = TestPoke(
+                    node,
+                    self.adapter,
+                    relation=self._tested(node),
+                    failures_schema=self._failures_schema(node),
+                )
+                settings = node.config.sensor
+            outcome = wait_for(
+                poke,
+                poke_interval=float(settings.get("poke_interval") or 30.0),
+                timeout=float(settings.get("timeout") if settings.get("timeout") is not None else 600.0),
+                backoff=bool(settings.get("backoff")),
+                max_poke_interval=settings.get("max_poke_interval"),
+                clock=time.monotonic,
+                sleep=self.cancel.wait,
+                cancelled=self.cancel.is_set,
+            )
+        except SqlflowError as exc:
+            return _result(step, "error", str(exc), started_at, clock)
+        except Exception as exc:
+            return _result(step, "error", f"{type(exc).__name__}: {exc}", started_at, clock)
+        status, message = _sensed(step, outcome, settings)
+        last: TestOutcome | None = test_poke.last if test_poke is not None else None
+        return _result(
+            step,
+            status,
+            message,
+            started_at,
+            clock,
+            failures=last.failures if last is not None else None,
+            sample=last.sample_rows if last is not None and status != "pass" else (),
+        )
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _tested(self, test: TestNode) -> Relation | None:
+        """The relation of the node a test is attached to (expectations run against it)."""
+        if test.attached_node is None:
+            return None
+        node = self.manifest.nodes.get(test.attached_node) or self.manifest.sources.get(test.attached_node)
+        return getattr(node, "relation", None)
+
+    def _failures_schema(self, test: TestNode) -> str | None:
+        if not test.config.store_failures:
+            return None
+        if self.target_schema:
+            return audit_schema(self.target_schema)
+        tested = self._tested(test)
+        return audit_schema(tested.schema if tested is not None else "main")
+
+    def _step_of(self, test: TestNode) -> Step:
+        return self.steps.get(test.unique_id) or Step(
+            unique_id=test.unique_id, resource_type="test", name=test.name, materialized="test", relation=None
+        )
+
+
+def _sensed(step: Step, outcome: WaitOutcome, settings: Mapping[str, Any]) -> tuple[str, str]:
+    tries = f"{outcome.pokes} poke{'s' if outcome.pokes != 1 else ''}"
+    if outcome.ok:
+        status = "pass" if step.resource_type == "test" else "success"
+        return status, f"{outcome.detail} ({tries}, {describe_duration(round(outcome.waited, 1))})"
+    if outcome.cancelled:
+        return "skipped", "skipped: cancelled"
+    timeout = describe_duration(float(settings.get("timeout") or 0))
+    if settings.get("on_timeout") == "skip":
+        return "skipped", f"sensor timed out after {timeout} (soft fail): {outcome.detail}"
+    return "error", f"sensor timed out after {timeout}: {outcome.detail}"
+
+
+def _test_result(step: Step, outcome: TestOutcome, started_at: datetime, clock: float) -> NodeResult:
+    return _result(
+        step,
+        outcome.status,
+        outcome.message,
+        started_at,
+        clock,
+        failures=outcome.failures,
+        sample=outcome.sample_rows,
+    )
+
+
+def _result(
+    step: Step,
+    status: str,
+    message: str | None,
+    started_at: datetime,
+    clock: float,
+    *,
+    rows: int | None = None,
+    failures: int | None = None,
+    sample: tuple[Mapping[str, Any], ...] = (),
+) -> NodeResult:
+    return NodeResult(
+        unique_id=step.unique_id,
+        name=step.name,
+        resource_type=step.resource_type,
+        status=status,
+        message=message,
+        rows_affected=rows,
+        failures=failures,
+        execution_time=time.perf_counter() - clock,
+        started_at=started_at,
+        completed_at=datetime.now(UTC),
+        sample_rows=sample,
+        materialized=step.materialized,
+    )
+
+
+__all__ = ["StepRunner"]

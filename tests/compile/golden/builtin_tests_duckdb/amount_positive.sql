@@ -1,0 +1,3 @@
+select *
+from "main"."orders"
+where not (amount > 0)

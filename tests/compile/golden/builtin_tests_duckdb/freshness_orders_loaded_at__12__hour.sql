@@ -1,0 +1,3 @@
+select latest, CURRENT_TIMESTAMP - INTERVAL '12' HOUR as oldest_allowed
+from (select max(loaded_at) as latest from "main"."orders") as freshness
+where latest is null or latest < CURRENT_TIMESTAMP - INTERVAL '12' HOUR
