@@ -26,7 +26,14 @@ from sqlflow.manifest import Manifest, ModelNode, SensorNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project
 from sqlflow.runner.events import NullReporter, Reporter
-from sqlflow.runner.plan import COMMAND_RESOURCES, Command, Plan, build_plan, describe_plan
+from sqlflow.runner.plan import (
+    COMMAND_RESOURCES,
+    Command,
+    Plan,
+    build_plan,
+    describe_plan,
+    upstream_sensors,
+)
 
 if TYPE_CHECKING:
     from sqlflow.adapters import Adapter
@@ -210,8 +217,11 @@ def run(
 ) -> RunOutcome:
     """seed | run | test | build: compile, select, plan, execute, write run_results.json."""
     invocation_id = str(uuid.uuid4())
+    started_at = datetime.now(UTC)
     compiled = compile_all(options, invocation_id=invocation_id)
     selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
+    if command in ("run", "build"):  # a selected model still waits for the sensors it depends on
+        selected |= upstream_sensors(compiled.manifest, compiled.dag, selected)
     plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
@@ -229,6 +239,9 @@ def run(
             reporter=reporter or NullReporter(),
             project_root=project.root,
             full_refresh=full_refresh,
+            invocation_id=invocation_id,
+            target_schema=project.target.schema,
+            scheduled_at=started_at,
         )
     finally:
         adapter.close()

@@ -157,7 +157,7 @@ def run_expectation(test: TestNode, adapter: Adapter, relation: Relation | None)
         raise NodeFailedError(f"{test.name} is not attached to a model, seed or source")
     outcome = gx.run_expectation(adapter, relation, test)
     failures = int(outcome.failures or 0)
-    sample = sample_of(outcome.sample_rows)[:SAMPLE_ROWS]
+    sample = sample_of(outcome.sample_rows, getattr(outcome, "columns", None))[:SAMPLE_ROWS]
     if outcome.passed:
         return TestOutcome("pass", failures, outcome.message or None, sample)
     # an expectation may fail without counting rows (a row count, a column set): one failure at least
@@ -167,18 +167,26 @@ def run_expectation(test: TestNode, adapter: Adapter, relation: Relation | None)
     return TestOutcome(status, failures, outcome.message or judged, sample)
 
 
-def sample_of(rows: Sequence[Any] | None) -> tuple[Mapping[str, Any], ...]:
-    """Sample rows as JSON-friendly mappings, whatever shape they came in (mappings, tuples, values).
+def sample_of(
+    rows: Sequence[Any] | None, columns: Sequence[str] | None = None
+) -> tuple[Mapping[str, Any], ...]:
+    """Sample rows as JSON-friendly mappings, whatever shape they came in (mappings, tuples named by
+    `columns`, bare values).
 
     >>> sample_of([{"id": 1}, (2, "x"), 3])
     ({'id': 1}, {'column_1': 2, 'column_2': 'x'}, {'value': 3})
+    >>> sample_of([(None,), (7,)], ["amount"])
+    ({'amount': None}, {'amount': 7})
     """
     out: list[Mapping[str, Any]] = []
     for row in rows or ():
         if isinstance(row, Mapping):
             out.append({str(k): plain(v) for k, v in row.items()})
         elif isinstance(row, list | tuple):
-            out.append({f"column_{i}": plain(v) for i, v in enumerate(row, start=1)})
+            names = list(columns or ())
+            if len(names) != len(row):
+                names = [f"column_{i}" for i in range(1, len(row) + 1)]
+            out.append({name: plain(v) for name, v in zip(names, row, strict=True)})
         else:
             out.append({"value": plain(row)})
     return tuple(out)

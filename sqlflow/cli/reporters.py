@@ -54,7 +54,9 @@ class RichReporter:
             if detail:
                 line += f" [dim]({', '.join(detail)})[/]"
             self.console.print(line, highlight=False)
-            if event.message and event.status in ("error", "fail", "warn"):
+            if event.message and (
+                event.status in ("error", "fail", "warn") or "soft fail" in event.message
+            ):
                 self.console.print(f"      [{color}]{escape(event.message)}[/]", highlight=False)
 
 

@@ -6,6 +6,7 @@ Imports nothing from sqlflow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -48,3 +49,17 @@ class ListReporter:
 
     def emit(self, event: RunEvent) -> None:
         self.events.append(event)
+
+
+def sample_table(
+    rows: tuple[Mapping[str, Any], ...],
+) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]] | None:
+    """Sample rows as (column names, rows of values) for a RunEvent; None without rows.
+
+    >>> sample_table(({"id": 1, "why": "odd"}, {"id": 3}))
+    (('id', 'why'), ((1, 'odd'), (3, None)))
+    """
+    if not rows:
+        return None
+    columns = tuple(dict.fromkeys(key for row in rows for key in row))
+    return columns, tuple(tuple(row.get(c) for c in columns) for row in rows)

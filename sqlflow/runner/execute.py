@@ -29,7 +29,7 @@ from sqlflow.adapters import TMP_SUFFIX, Adapter, Catalog
 from sqlflow.adapters.sql import create_schema, drop_relation
 from sqlflow.manifest import Manifest, Relation
 from sqlflow.materializations import BuildContext, RelationCache
-from sqlflow.runner.events import Reporter, RunEvent
+from sqlflow.runner.events import Reporter, RunEvent, sample_table
 from sqlflow.runner.interrupts import on_sigint
 from sqlflow.runner.plan import Plan, Step
 from sqlflow.runner.results import NodeResult, RunResult
@@ -361,7 +361,7 @@ class _Run:
             if self.fail_fast and self.stop is None:
                 self.stop = f"skipped: fail-fast after {result.name} failed"
                 self.cancel.set()
-        elif step.waits and result.status == "skipped" and result.started_at is not None:
+        elif step.waits and result.status == "skipped" and result.started_at is not None and not self.stop:
             self._skip_downstream(uid, f"skipped: upstream {result.name} timed out (soft fail)")
         self.reporter.emit(
             RunEvent(
@@ -391,17 +391,3 @@ class _Run:
                 continue
             self.skip[child] = (rank, reason)
             todo.extend(self.children[child])
-
-
-def sample_table(
-    rows: tuple[Mapping[str, object], ...],
-) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]] | None:
-    """Sample rows as (column names, rows of values) for a RunEvent; None without rows.
-
-    >>> sample_table(({"id": 1, "why": "odd"}, {"id": 3}))
-    (('id', 'why'), ((1, 'odd'), (3, None)))
-    """
-    if not rows:
-        return None
-    columns = tuple(dict.fromkeys(key for row in rows for key in row))
-    return columns, tuple(tuple(row.get(c) for c in columns) for row in rows)

@@ -50,7 +50,9 @@ def test_run_audits_each_model_with_its_blocking_tests() -> None:
     # run: warn tests, tests of seeds (not in a run), tests of ephemeral models and source tests stay out;
     # the sensor test on a source and the sensor are in
     planned = set(names(plan))
-    assert planned.isdisjoint({"warn__orders", "unique__codes", "unique__eph", "rows__src_orders", "raw_codes"})
+    assert planned.isdisjoint(
+        {"warn__orders", "unique__codes", "unique__eph", "rows__src_orders", "raw_codes"}
+    )
     assert {"arrived__src_orders", "wait_landing"} <= planned
     assert step(plan, "wait_landing").resource_type == "sensor"
     assert step(plan, "wait_landing").waits and step(plan, "arrived__src_orders").waits

@@ -154,7 +154,8 @@ def test_store_failures_keeps_the_rows_through_the_rollback(adapter: Adapter, tm
     result = run(shop(BAD, store_failures=True), adapter, tmp_path, "build")
     failing = result.get(uid("unique__orders_id"))
     assert failing.message == (
-        'Got 3 results, configured to fail if != 0; failing rows in "main_dbt_test__audit"."unique__orders_id"'
+        "Got 3 results, configured to fail if != 0; "
+        'failing rows in "main_dbt_test__audit"."unique__orders_id"'
     )
     stored = 'select * from main_dbt_test__audit."unique__orders_id" order by id'
     assert adapter.fetch(stored)[1] == [(1, 2), (2, 2), (3, 2)]
