@@ -44,9 +44,12 @@ class FrozenMap(Mapping[str, Any]):
 
 EMPTY: Mapping[str, Any] = FrozenMap()
 
-Materialization = Literal["view", "table", "ephemeral", "incremental", "seed"]
-MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental", "seed")
-INCREMENTAL_STRATEGIES: tuple[str, ...] = ("append", "merge", "delete+insert")
+Materialization = Literal["view", "table", "ephemeral", "incremental", "seed", "snapshot"]
+MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental", "seed", "snapshot")
+# time_range: one delete-then-insert per interval of `time_column`, with the interval ledger; dbt's
+# `microbatch` is the same strategy under another name
+INCREMENTAL_STRATEGIES: tuple[str, ...] = ("append", "merge", "delete+insert", "time_range", "microbatch")
+TIME_RANGE_STRATEGIES: frozenset[str] = frozenset({"time_range", "microbatch"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,8 +92,25 @@ class NodeConfig:
     docs: Mapping[str, Any] = EMPTY
     unique_key: tuple[str, ...] = ()
     incremental_strategy: str | None = None
-    on_schema_change: str = "ignore"
+    on_schema_change: str = "fail"  # fail | ignore | append_new_columns | sync_all_columns
+    incremental_predicates: tuple[str, ...] = ()  # SQL conditions on the target (DBT_INTERNAL_DEST) rows
     full_refresh: bool | None = None
+    # time-range incremental models (incremental_strategy time_range / microbatch)
+    time_column: str | None = None  # also on upstream models: refs to them are filtered to the interval
+    batch_size: str | None = None  # the interval: "5 minutes", hour, day, week, month
+    begin: str | None = None  # ISO date or datetime of the first interval
+    lookback: int | None = None  # re-process the last N intervals on every run
+    cron: str | None = None  # intervals are due up to the latest tick of this cron expression
+    batch_timezone: str | None = None  # IANA zone whose wall clock day/week/month intervals follow (UTC)
+    concurrent_batches: bool | None = None  # a backfill may run this model's intervals in parallel
+    # snapshots (SCD type 2)
+    strategy: str | None = None  # timestamp | check
+    updated_at: str | None = None  # timestamp strategy: the column that says a row changed
+    check_cols: tuple[str, ...] = ()  # check strategy: compared columns; ("all",) for every column
+    hard_deletes: str | None = None  # ignore (default) | invalidate | new_record
+    invalidate_hard_deletes: bool | None = None  # dbt's older spelling of hard_deletes: invalidate
+    target_schema: str | None = None  # dbt's older snapshot spelling of schema
+    target_database: str | None = None
     pre_hook: tuple[str, ...] = ()
     post_hook: tuple[str, ...] = ()
     dialect: str | None = None
@@ -127,11 +147,11 @@ class ColumnInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelNode:
-    """A model (`models/*.sql`) or a seed (`seeds/*.csv`)."""
+    """A model (`models/*.sql`), a seed (`seeds/*.csv`) or a snapshot (`snapshots/*.sql`)."""
 
     unique_id: str
     name: str
-    resource_type: Literal["model", "seed"]
+    resource_type: Literal["model", "seed", "snapshot"]
     package_name: str
     path: str  # relative to the project root, e.g. "models/staging/stg_orders.sql"
     fqn: tuple[str, ...]

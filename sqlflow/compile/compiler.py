@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -48,7 +48,15 @@ from sqlflow.compile.names import (
 from sqlflow.compile.sensors import sensor_nodes
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
 from sqlflow.graph.dag import build_dag
-from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, SourceNode, TestNode
+from sqlflow.manifest import (
+    TIME_RANGE_STRATEGIES,
+    Manifest,
+    ModelNode,
+    Relation,
+    SensorNode,
+    SourceNode,
+    TestNode,
+)
 from sqlflow.project.config import merge_config
 from sqlflow.project.types import Project
 
@@ -103,6 +111,7 @@ class _Compile:
         self._renderer: Renderer | None = None
         self.lookup = Lookup(project.name, (), ())
         self.relations_key = ""
+        self.time_columns: dict[str, str] = {}  # unique id -> time_column, of the models that declare one
         self.disabled: dict[str, str] = {}  # name -> file of models and seeds turned off
         self._dialects_checked = False
         self.test_keys: dict[str, str] = {}  # unique id of a generic test -> its cache key
@@ -155,8 +164,12 @@ class _Compile:
         drafts = self.settle(drafts)
         sources = source_nodes(self.project)
         self.lookup = self.make_lookup(drafts, sources)
+        self.time_columns = {
+            d.unique_id: d.config.time_column for d in drafts if d.config is not None and d.config.time_column
+        }
         self.relations_key = digest(
             sorted((r.unique_id, r.relation, r.ephemeral, r.ref_text) for r in self.lookup.by_uid.values()),
+            sorted(self.time_columns.items()),
             sorted(
                 (d.file.checksum, d.merged)
                 for d in drafts
@@ -281,6 +294,29 @@ class _Compile:
         found = self.lookup.ref(args, location) if kind == "ref" else self.lookup.source(args, location)
         return found.relation, found.ref_text
 
+    def resolver_for(self, draft: Draft) -> Callable[[str, tuple[str, ...], SourceLocation], tuple[Any, ...]]:
+        """`resolve` for one model: in a time-range model, a ref to a model with a `time_column` prints as
+        that relation filtered to the batch's interval (the plain text stays for `.unfiltered()`)."""
+        config = draft.config
+        if config is None or config.incremental_strategy not in TIME_RANGE_STRATEGIES:
+            return self.resolve
+
+        def resolve(kind: str, args: tuple[str, ...], location: SourceLocation) -> tuple[Any, ...]:
+            relation, text = self.resolve(kind, args, location)
+            column = None
+            if kind == "ref":
+                column = self.time_columns.get(self.lookup.ref(args, location).unique_id)
+            if column is None:
+                return relation, text
+            quoted = '"' + column.replace('"', '""') + '"'
+            filtered = (
+                f"(select * from {text} where {quoted} >= '__sqlflow_start__' "
+                f"and {quoted} < '__sqlflow_end__')"
+            )
+            return relation, filtered, text
+
+        return resolve
+
     def render_final(self, draft: Draft, *, incremental: bool) -> tuple[str, Calls, Calls]:
         """The text of pass 2 (or pass 1's, when final) with its ref and source calls."""
         rendered = draft.rendered
@@ -292,7 +328,7 @@ class _Compile:
         this: Resolved | None = self.lookup.by_uid.get(draft.unique_id)
         result = self.renderer.render(
             draft.file.path,
-            resolve=self.resolve,
+            resolve=self.resolver_for(draft),
             this=this.relation if this else None,
             this_text=this.ref_text if this else None,
             incremental=incremental,

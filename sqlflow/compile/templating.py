@@ -57,18 +57,29 @@ class RenderResult:
 
 
 class RelationRef:
-    """What ref(), source() and `this` return: prints as the relation, exposes its parts."""
+    """What ref(), source() and `this` return: prints as the relation, exposes its parts.
 
-    __slots__ = ("_relation", "_text", "_used")
+    In a time-range model, a ref to a model with a `time_column` prints as that relation filtered to the
+    batch's interval; `.unfiltered()` prints the plain relation.
+    """
 
-    def __init__(self, relation: Relation | None, text: str, used: Callable[[], None]) -> None:
+    __slots__ = ("_plain", "_relation", "_text", "_used")
+
+    def __init__(
+        self, relation: Relation | None, text: str, used: Callable[[], None], plain: str | None = None
+    ) -> None:
         self._relation = relation
         self._text = text
         self._used = used
+        self._plain = text if plain is None else plain
 
     def __str__(self) -> str:
         self._used()
         return self._text
+
+    def unfiltered(self) -> RelationRef:
+        """The relation itself, not filtered to the batch's interval."""
+        return RelationRef(self._relation, self._plain, self._used)
 
     def __html__(self) -> str:
         return str(self)
@@ -97,8 +108,43 @@ class RelationRef:
         return str(self)
 
 
-# (kind, args, location) -> (relation or None, the text to print); raises UnknownRefError
-Resolve = Callable[[str, tuple[str, ...], SourceLocation], tuple[Relation | None, str]]
+# (kind, args, location) -> (relation or None, the text to print[, the unfiltered text]); raises
+# UnknownRefError. The third item is there when the text is a ref filtered to a time-range batch.
+Resolve = Callable[[str, tuple[str, ...], SourceLocation], tuple[Any, ...]]
+
+
+class BatchBound:
+    """`start` / `end` in a model: the bounds of the interval a time-range batch processes.
+
+    The SQL is compiled once; each bound prints as a token that the runner replaces with the batch's
+    bound, an ISO timestamp in UTC (`2024-01-01 00:00:00+00:00`). `isoformat()`, `date()` and
+    `strftime(fmt)` print tokens that carry their format.
+    """
+
+    __slots__ = ("_which",)
+
+    def __init__(self, which: str) -> None:
+        self._which = which
+
+    def _token(self, fmt: str | None = None) -> str:
+        return f"__sqlflow_{self._which}__" if fmt is None else f"__sqlflow_{self._which}|{fmt}__"
+
+    def __str__(self) -> str:
+        return self._token()
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def isoformat(self) -> str:
+        return self._token("iso")
+
+    def date(self) -> str:
+        return self._token("%Y-%m-%d")
+
+    def strftime(self, fmt: str) -> str:
+        if "__" in fmt or "|" in fmt:
+            raise TemplateError(f"{self._which}.strftime() cannot take '__' or '|' in its format")
+        return self._token(fmt)
 
 
 class _Loader(jinja2.BaseLoader):
@@ -187,6 +233,8 @@ class Renderer:
             var=self._var,
             env_var=self._env_var,
             is_incremental=lambda: state.incremental,
+            start=BatchBound("start"),
+            end=BatchBound("end"),
             this=None,
             target=target_doc,
             run_started_at=run_started_at,
@@ -212,8 +260,9 @@ class Renderer:
         (state.result.refs if kind == "ref" else state.result.sources).append(call)
         if state.resolve is None:
             return RelationRef(None, _PLACEHOLDER, state.used)
-        relation, text = state.resolve(kind, call.args, location)
-        return RelationRef(relation, text, state.used)
+        resolved = state.resolve(kind, call.args, location)
+        plain = resolved[2] if len(resolved) > 2 else None
+        return RelationRef(resolved[0], resolved[1], state.used, plain)
 
     def _ref(self, *args: Any, **kwargs: Any) -> RelationRef:
         return self._call("ref", args)

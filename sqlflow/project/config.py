@@ -23,6 +23,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "incremental_strategy": INCREMENTAL_STRATEGIES,
     "on_schema_change": ("ignore", "fail", "append_new_columns", "sync_all_columns"),
     "severity": ("error", "warn"),
+    "strategy": ("timestamp", "check"),
+    "hard_deletes": ("ignore", "invalidate", "new_record"),
 }
 APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook", "depends_on"})
 UPDATED_KEYS = frozenset({"meta", "docs", "column_types"})
