@@ -21,6 +21,9 @@ STATUS_STYLE = {
     "skipped": ("SKIP", "yellow"),
 }
 
+# an incremental model's message names the columns it added, dropped or retyped: always shown
+SCHEMA_CHANGE_WORDS = ("(added: ", "dropped: ", "retyped: ")
+
 
 class RichReporter:
     """One line per finished node, in the order they finish: count, status, kind, name, rows, seconds."""
@@ -33,6 +36,15 @@ class RichReporter:
     def emit(self, event: RunEvent) -> None:
         if event.kind == "run_started":
             self.console.print(f"Running {event.total} nodes")
+            return
+        if event.kind == "interval_finished":
+            rows = f"{event.rows} rows, " if event.rows is not None else ""
+            with self.lock:
+                self.console.print(
+                    f"      [dim]interval[/] {escape(event.name or '')} {escape(event.message or '')} "
+                    f"[dim]({rows}{event.seconds or 0:.2f}s)[/]",
+                    highlight=False,
+                )
             return
         if event.kind != "node_finished":
             return
@@ -55,7 +67,9 @@ class RichReporter:
                 line += f" [dim]({', '.join(detail)})[/]"
             self.console.print(line, highlight=False)
             if event.message and (
-                event.status in ("error", "fail", "warn") or "soft fail" in event.message
+                event.status in ("error", "fail", "warn")
+                or "soft fail" in event.message
+                or any(word in event.message for word in SCHEMA_CHANGE_WORDS)
             ):
                 self.console.print(f"      [{color}]{escape(event.message)}[/]", highlight=False)
 

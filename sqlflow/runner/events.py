@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-EventKind = Literal["run_started", "node_started", "node_finished", "run_finished"]
+# interval_finished: one batch of a time-range model was written and recorded (message: its bounds)
+EventKind = Literal["run_started", "node_started", "node_finished", "interval_finished", "run_finished"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

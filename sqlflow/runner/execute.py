@@ -22,18 +22,22 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlflow.adapters import TMP_SUFFIX, Adapter, Catalog
 from sqlflow.adapters.sql import create_schema, drop_relation
+from sqlflow.errors import SqlflowError
 from sqlflow.manifest import Manifest, Relation
 from sqlflow.materializations import BuildContext, RelationCache
 from sqlflow.runner.events import Reporter, RunEvent, sample_table
+from sqlflow.runner.history import History
 from sqlflow.runner.interrupts import on_sigint
 from sqlflow.runner.plan import Plan, Step
 from sqlflow.runner.results import NodeResult, RunResult
 from sqlflow.runner.steps import StepRunner
+from sqlflow.state.intervals import Interval
 
 SENSOR_GRACE = (
     2.0  # seconds Ctrl-C waits for a cancelled sensor (an HTTP request in flight) before leaving it
@@ -53,13 +57,16 @@ def execute_plan(
     invocation_id: str = "",
     target_schema: str | None = None,
     scheduled_at: datetime | None = None,
+    history: History | None = None,
 ) -> RunResult:
     """Run every step of `plan` on `adapter`; the result of each, in plan order.
 
     `target_schema` names the schema of stored test failures (`<target_schema>_dbt_test__audit`; without
     it, the tested relation's schema); `scheduled_at` is the time a time sensor's `delay` counts from
-    (default: now). Raises AdapterError only when the run cannot start (the catalog query or a schema
-    creation failed); a node's failure is recorded in its result.
+    (default: now) and the `now` of time-range models. With `history`, every node's result is recorded
+    in the state store (a model's success in the transaction of its data) and time-range models process
+    their pending intervals. Raises AdapterError only when the run cannot start (the catalog query or a
+    schema creation failed); a node's failure is recorded in its result.
     """
     run = _Run(
         plan,
@@ -71,6 +78,7 @@ def execute_plan(
         fail_fast=fail_fast,
         target_schema=target_schema,
         scheduled_at=scheduled_at or datetime.now(UTC),
+        history=history,
     )
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
@@ -114,7 +122,10 @@ class _Run:
         fail_fast: bool,
         target_schema: str | None,
         scheduled_at: datetime,
+        history: History | None,
     ) -> None:
+        self.history = history
+        self.emit_lock = threading.Lock()  # interval events come from worker threads
         self.plan = plan
         self.manifest = manifest
         self.adapter = adapter
@@ -144,7 +155,7 @@ class _Run:
     def execute(self, threads: int, *, invocation_id: str) -> RunResult:
         clock = time.perf_counter()
         total = len(self.plan.steps)
-        self.reporter.emit(RunEvent(kind="run_started", total=total))
+        self._emit(RunEvent(kind="run_started", total=total))
         if total:
             catalog = prepare_database(self.adapter, self.plan.steps)
             ctx = BuildContext(
@@ -161,6 +172,8 @@ class _Run:
                 target_schema=self.target_schema,
                 scheduled_at=self.scheduled_at,
                 cancel=self.cancel,
+                history=self.history,
+                on_interval=self._interval_done,
             )
             self._schedule(threads)
         result = RunResult(
@@ -172,7 +185,7 @@ class _Run:
             interrupted=self.interrupted,
         )
         counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
-        self.reporter.emit(
+        self._emit(
             RunEvent(
                 kind="run_finished",
                 status="error" if result.failed else "success",
@@ -338,7 +351,7 @@ class _Run:
 
     def _started(self, uid: str) -> None:
         step = self.steps[uid]
-        self.reporter.emit(
+        self._emit(
             RunEvent(
                 kind="node_started",
                 unique_id=uid,
@@ -350,12 +363,48 @@ class _Run:
             )
         )
 
+    def _emit(self, event: RunEvent) -> None:
+        with self.emit_lock:
+            self.reporter.emit(event)
+
+    def _interval_done(self, step: Step, interval: Interval, rows: int | None, seconds: float) -> None:
+        self._emit(
+            RunEvent(
+                kind="interval_finished",
+                unique_id=step.unique_id,
+                name=step.name,
+                resource_type=step.resource_type,
+                materialized=step.materialized,
+                status="success",
+                rows=rows,
+                seconds=seconds,
+                message=f"{interval.start:%Y-%m-%d %H:%M} .. {interval.end:%Y-%m-%d %H:%M}",
+            )
+        )
+
+    def _record(self, result: NodeResult) -> None:
+        """The node's run in the state store, unless it was recorded with its data."""
+        history, runner = self.history, self.runner
+        if history is None or (runner is not None and result.unique_id in runner.recorded):
+            return
+        with suppress(SqlflowError):  # the history must not fail the run; the data is what counts
+            history.store.record_node(
+                history.run_id,
+                result.unique_id,
+                result.status,
+                started_at=result.started_at,
+                ended_at=result.completed_at,
+                rows_affected=result.failures if result.resource_type == "test" else result.rows_affected,
+                message=result.message,
+            )
+
     def _finish(self, result: NodeResult) -> None:
         uid = result.unique_id
         step = self.steps[uid]
         if step.waits and result.status == "skipped" and self.stop and result.started_at is not None:
             result = dataclasses.replace(result, message=self.stop)  # a sensor cancelled by fail-fast
         self.results[uid] = result
+        self._record(result)
         if result.failed:
             self._skip_downstream(uid, f"skipped: upstream {result.name} failed")
             if self.fail_fast and self.stop is None:
@@ -363,7 +412,7 @@ class _Run:
                 self.cancel.set()
         elif step.waits and result.status == "skipped" and result.started_at is not None and not self.stop:
             self._skip_downstream(uid, f"skipped: upstream {result.name} timed out (soft fail)")
-        self.reporter.emit(
+        self._emit(
             RunEvent(
                 kind="node_finished",
                 unique_id=uid,

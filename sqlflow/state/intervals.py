@@ -5,9 +5,10 @@ Pure code, no database and no clock (`now` is a parameter). Work is proportional
 plans in microseconds, and `batches` yields lazily. Imports nothing from sqlflow but the error tree.
 
 >>> g = Grain.parse("day")
->>> done = RangeSet.of(Interval(utc(2024, 1, 1), utc(2024, 1, 3)), Interval(utc(2024, 1, 4), utc(2024, 1, 5)))
->>> [str(r) for r in missing(done, utc(2024, 1, 1), utc(2024, 1, 7), g)]
-['[2024-01-03T00:00:00+00:00, 2024-01-04T00:00:00+00:00)', '[2024-01-05T00:00:00+00:00, 2024-01-07T00:00:00+00:00)']
+>>> done = RangeSet.of(Interval(utc(2024, 1, 1), utc(2024, 1, 3)),
+...                    Interval(utc(2024, 1, 4), utc(2024, 1, 5)))
+>>> [(r.start.day, r.end.day) for r in missing(done, utc(2024, 1, 1), utc(2024, 1, 7), g)]
+[(3, 4), (5, 7)]
 >>> [b.start.day for b in batches(missing(done, utc(2024, 1, 1), utc(2024, 1, 7), g), g)]
 [3, 5, 6]
 """
@@ -76,12 +77,13 @@ class Interval:
 class RangeSet:
     """An immutable set of instants: a sorted tuple of disjoint, non-adjacent half-open intervals.
 
-    >>> a = RangeSet.of(Interval(utc(2024, 1, 1), utc(2024, 1, 2)), Interval(utc(2024, 1, 2), utc(2024, 1, 4)))
+    >>> a = RangeSet.of(Interval(utc(2024, 1, 1), utc(2024, 1, 2)),
+    ...                 Interval(utc(2024, 1, 2), utc(2024, 1, 4)))
     >>> len(a), a.ranges[0] == Interval(utc(2024, 1, 1), utc(2024, 1, 4))
     (1, True)
     >>> b = a - RangeSet.of(Interval(utc(2024, 1, 2), utc(2024, 1, 3)))
-    >>> [str(r) for r in b]
-    ['[2024-01-01T00:00:00+00:00, 2024-01-02T00:00:00+00:00)', '[2024-01-03T00:00:00+00:00, 2024-01-04T00:00:00+00:00)']
+    >>> [(r.start.day, r.end.day) for r in b]
+    [(1, 2), (3, 4)]
     >>> utc(2024, 1, 2) in b, utc(2024, 1, 3) in b
     (False, True)
     """
@@ -321,8 +323,9 @@ def batches(ranges: RangeSet, grain: Grain, size: int = 1) -> Iterator[Interval]
     """Consecutive batches of `size` grains covering each (grain-aligned) range, yielded lazily; the last
     batch of a range may be shorter.
 
-    >>> [str(b) for b in batches(RangeSet.span(utc(2024, 1, 1), utc(2024, 1, 4)), Grain.parse("day"), 2)]
-    ['[2024-01-01T00:00:00+00:00, 2024-01-03T00:00:00+00:00)', '[2024-01-03T00:00:00+00:00, 2024-01-04T00:00:00+00:00)']
+    >>> [(b.start.day, b.end.day) for b in batches(RangeSet.span(utc(2024, 1, 1), utc(2024, 1, 4)),
+    ...                                             Grain.parse("day"), 2)]
+    [(1, 3), (3, 4)]
     """
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
@@ -338,7 +341,8 @@ def lookback(ranges: RangeSet, grain: Grain, n: int, now: datetime) -> RangeSet:
     """`ranges` without its last `n` grain intervals before `now`, so they are processed again.
 
     >>> done = RangeSet.span(utc(2024, 1, 1), utc(2024, 1, 10))
-    >>> lookback(done, Grain.parse("day"), 2, utc(2024, 1, 10, 9)) == RangeSet.span(utc(2024, 1, 1), utc(2024, 1, 8))
+    >>> kept = lookback(done, Grain.parse("day"), 2, utc(2024, 1, 10, 9))
+    >>> kept == RangeSet.span(utc(2024, 1, 1), utc(2024, 1, 8))
     True
     """
     if n <= 0:

@@ -43,6 +43,17 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         ),
     ),
 )
+MIGRATIONS += (
+    (
+        2,
+        (
+            # one row per model a backfill restates: a rerun with the same window resumes it
+            'CREATE TABLE {s}."backfills" ("unique_id" varchar NOT NULL, "start" ' + TS + ' NOT NULL, '
+            f'"end" {TS} NOT NULL, "status" varchar NOT NULL, "run_id" varchar, "created_at" {TS} NOT NULL, '
+            f'"finished_at" {TS})',
+        ),
+    ),
+)
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
@@ -232,7 +243,8 @@ class StateStore:
     def last_durations(self) -> dict[str, float]:
         """unique_id -> seconds its latest finished, non-skipped attempt took (for critical-path ordering)."""
         _, rows = self.adapter.fetch(
-            'SELECT "unique_id", "started_at", "ended_at" FROM (SELECT "unique_id", "started_at", "ended_at", '
+            'SELECT "unique_id", "started_at", "ended_at" FROM '
+            '(SELECT "unique_id", "started_at", "ended_at", '
             'row_number() OVER (PARTITION BY "unique_id" ORDER BY "ended_at" DESC) AS "rn" '
             f'FROM {self._t("node_runs")} WHERE "started_at" IS NOT NULL AND "ended_at" IS NOT NULL '
             """AND "status" <> 'skipped') AS "latest" WHERE "rn" = 1"""
@@ -278,7 +290,8 @@ class StateStore:
         if touching:
             self.adapter.execute(
                 f'DELETE FROM {t} WHERE "unique_id" = {uid} AND "start" >= {self._ts(start)} '
-                f'AND "end" <= {self._ts(end)} AND NOT ("start" = {self._ts(start)} AND "end" = {self._ts(end)})'
+                f'AND "end" <= {self._ts(end)} '
+                f'AND NOT ("start" = {self._ts(start)} AND "end" = {self._ts(end)})'
             )
 
     def clear_intervals(self, unique_id: str, within: Interval | None = None) -> None:
@@ -308,6 +321,68 @@ class StateStore:
             f'SELECT count(*) FROM {self._t("intervals")} WHERE "unique_id" = {self._s(unique_id)}'
         )
         return int(rows[0][0])
+
+    # -- backfills -----------------------------------------------------------------------------------------
+
+    def begin_backfill(self, unique_id: str, window: Interval, run_id: str | None) -> bool:
+        """Start restating `window` of a node, or resume the unfinished backfill of that same window.
+
+        A new backfill forgets the window's ledger (its intervals are processed again) and records itself,
+        in one transaction; True when an unfinished one was resumed instead (nothing is forgotten again).
+        Call it outside any transaction.
+        """
+        t, uid = self._t("backfills"), self._s(unique_id)
+        s, e = self._ts(window.start), self._ts(window.end)
+        with self.adapter.transaction():
+            _, rows = self.adapter.fetch(
+                f'SELECT count(*) FROM {t} WHERE "unique_id" = {uid} AND "start" = {s} AND "end" = {e} '
+                """AND "status" = 'running'"""
+            )
+            if int(rows[0][0]):
+                return True
+            self.clear_intervals(unique_id, window)
+            self.adapter.execute(
+                f'INSERT INTO {t} ("unique_id", "start", "end", "status", "run_id", "created_at") '
+                f"VALUES ({uid}, {s}, {e}, 'running', {self._s(run_id)}, CURRENT_TIMESTAMP)"
+            )
+        return False
+
+    def finish_backfill(self, unique_id: str, window: Interval) -> None:
+        self.adapter.execute(
+            f"""UPDATE {self._t("backfills")} SET "status" = 'done', "finished_at" = CURRENT_TIMESTAMP """
+            f'WHERE "unique_id" = {self._s(unique_id)} AND "start" = {self._ts(window.start)} '
+            f'AND "end" = {self._ts(window.end)} AND "status" = ' + "'running'"
+        )
+
+    def running_backfills(self) -> list[tuple[str, Interval]]:
+        """(unique id, window) of every unfinished backfill."""
+        _, rows = self.adapter.fetch(
+            f'SELECT "unique_id", "start", "end" FROM {self._t("backfills")} '
+            "WHERE \"status\" = 'running' ORDER BY \"created_at\", \"unique_id\""
+        )
+        return [(uid, Interval(_utc(s), _utc(e))) for uid, s, e in rows]
+
+    def last_node_runs(self) -> dict[str, NodeRunRecord]:
+        """unique_id -> its latest recorded attempt (any status)."""
+        _, rows = self.adapter.fetch(
+            'SELECT "run_id", "unique_id", "status", "attempt", "started_at", "ended_at", "rows_affected", '
+            '"message" FROM (SELECT *, row_number() OVER (PARTITION BY "unique_id" ORDER BY '
+            '"ended_at" DESC NULLS LAST, "started_at" DESC NULLS LAST) AS "rn" '
+            f'FROM {self._t("node_runs")}) AS "latest" WHERE "rn" = 1'
+        )
+        return {
+            r[1]: NodeRunRecord(
+                run_id=r[0],
+                unique_id=r[1],
+                status=r[2],
+                attempt=int(r[3]),
+                started_at=_utc(r[4]) if r[4] is not None else None,
+                ended_at=_utc(r[5]) if r[5] is not None else None,
+                rows_affected=r[6],
+                message=r[7],
+            )
+            for r in rows
+        }
 
     # -- SQL helpers ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Schedules: cron arithmetic (pure, `cron.py`)."""
