@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from sqlflow.compile import compile_project
+from sqlflow.compile.lint import LintWarning, lint
 from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, ModelNode, SensorNode
@@ -38,6 +39,7 @@ from sqlflow.runner.plan import (
 if TYPE_CHECKING:
     from sqlflow.adapters import Adapter
     from sqlflow.checks.freshness import FreshnessResult
+    from sqlflow.runner.intervals import ModelStatus
     from sqlflow.runner.results import RunResult
 
 ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
@@ -58,6 +60,7 @@ class Compiled:
     project: Project
     manifest: Manifest
     dag: Dag
+    warnings: tuple[LintWarning, ...] = ()  # from compile.lint, for the CLI to print
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +115,7 @@ def compile_all(options: Options, *, invocation_id: str | None = None, write: bo
     dag = build_dag(manifest)
     if write:
         write_compiled(project, manifest)
-    return Compiled(project=project, manifest=manifest, dag=dag)
+    return Compiled(project=project, manifest=manifest, dag=dag, warnings=lint(manifest))
 
 
 def engine_dialect(project: Project) -> str:
@@ -155,7 +158,8 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
         if isinstance(node, SensorNode) or node.compiled_sql is None:
             continue
         rel = node.path
-        if node.resource_type == "test" and node.test_type == "generic":
+        # a generic test has no file of its own; one snapshot file may hold several snapshots
+        if (node.resource_type == "test" and node.test_type == "generic") or node.resource_type == "snapshot":
             rel = f"{Path(node.path).parent.as_posix()}/{node.name}.sql"
         digest = hashlib.blake2b(node.compiled_sql.encode(), digest_size=16).hexdigest()
         new_index[rel] = digest
@@ -214,10 +218,15 @@ def run(
     full_refresh: bool = False,
     dry_run: bool = False,
     reporter: Reporter | None = None,
+    now: datetime | None = None,
 ) -> RunOutcome:
-    """seed | run | test | build: compile, select, plan, execute, write run_results.json."""
+    """seed | run | test | build: compile, select, plan, execute, write run_results.json.
+
+    The run is recorded in the state store; `now` (default: the clock) is the time a time-range model's
+    missing intervals are counted up to, and a time sensor's delay counts from.
+    """
     invocation_id = str(uuid.uuid4())
-    started_at = datetime.now(UTC)
+    started_at = now or datetime.now(UTC)
     compiled = compile_all(options, invocation_id=invocation_id)
     selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
     if command in ("run", "build"):  # a selected model still waits for the sensors it depends on
@@ -226,10 +235,23 @@ def run(
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
     from sqlflow.runner.execute import execute_plan
+    from sqlflow.runner.history import finish_history, start_history
 
     project = compiled.project
+    horizons = time_range_horizons(compiled.manifest, plan, started_at)
+    args = {"which": command, "select": list(select_), "exclude": list(exclude), "vars": dict(options.vars)}
     adapter = connect(project)
     try:
+        history = start_history(
+            adapter,
+            schema=state_schema(project),
+            command=command,
+            run_id=invocation_id,
+            started_at=started_at,
+            args=args | {"full_refresh": full_refresh},
+            target=project.target.name,
+            horizons=horizons,
+        )
         result = execute_plan(
             plan,
             compiled.manifest,
@@ -242,7 +264,9 @@ def run(
             invocation_id=invocation_id,
             target_schema=project.target.schema,
             scheduled_at=started_at,
+            history=history,
         )
+        finish_history(history, result, ended_at=datetime.now(UTC))
     finally:
         adapter.close()
     doc = result.to_json()
@@ -259,6 +283,168 @@ def run(
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
     return RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
+
+
+def state_schema(project: Project) -> str:
+    """The schema of the state store: the target's `state_schema`, else sqlflow_state."""
+    from sqlflow.state.store import DEFAULT_SCHEMA
+
+    return str(project.target.settings.get("state_schema") or DEFAULT_SCHEMA)
+
+
+def time_range_horizons(manifest: Manifest, plan: Plan, now: datetime) -> dict[str, datetime]:
+    """Check the settings of the planned time-range models (errors before anything runs) and give, for
+    those with a `cron`, the latest tick at or before `now`: their intervals are due up to it."""
+    from sqlflow.errors import SourceLocation
+    from sqlflow.materializations.time_range import is_time_range, time_range_spec
+    from sqlflow.schedule.cron import check_cron, previous_tick
+
+    horizons = {}
+    for step in plan.steps:
+        node = manifest.nodes.get(step.unique_id)
+        if not isinstance(node, ModelNode) or not is_time_range(node):
+            continue
+        spec = time_range_spec(node)
+        if spec.cron:
+            check_cron(spec.cron, tz=spec.grain.tz, location=SourceLocation(node.path))
+            horizons[node.unique_id] = previous_tick(spec.cron, now, tz=spec.grain.tz)
+    return horizons
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackfillOutcome:
+    compiled: Compiled
+    plan: Plan
+    windows: Mapping[str, Any]  # unique id -> the Interval restated
+    preview: Mapping[str, list[str]]  # --dry-run: unique id -> lines of what would be processed
+    result: RunResult | None  # None for --dry-run
+
+    @property
+    def failed(self) -> bool:
+        return self.result is not None and self.result.failed
+
+
+def backfill(
+    options: Options,
+    *,
+    start: str,
+    end: str,
+    select_: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    cascade: bool = False,
+    concurrency: int = 1,
+    threads: int | None = None,
+    fail_fast: bool = False,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+    now: datetime | None = None,
+) -> BackfillOutcome:
+    """Restate [start, end) of the selected time-range models (and, with `cascade`, their time-range
+    descendants): their ledger for the window is forgotten and every interval in it processed again, in
+    order, `concurrency` batches of a model at a time where it allows. Run again with the same window after
+    an interruption, it resumes: only the intervals not yet written are processed."""
+    from sqlflow.runner.execute import execute_plan
+    from sqlflow.runner.history import finish_history, start_history
+    from sqlflow.runner.intervals import backfill_models, backfill_preview, backfill_windows
+    from sqlflow.state.store import StateStore
+
+    invocation_id = str(uuid.uuid4())
+    started_at = now or datetime.now(UTC)
+    compiled = compile_all(options, invocation_id=invocation_id)
+    manifest, project = compiled.manifest, compiled.project
+    selected, _ = select(compiled, select_, exclude, resource_types=frozenset({"model"}))
+    models = backfill_models(manifest, compiled.dag, selected, cascade=cascade)
+    windows = backfill_windows(manifest, models, start, end)
+    plan = dataclasses.replace(
+        build_plan(manifest, compiled.dag, models, command="run"), command="backfill"
+    )
+    adapter = connect(project)
+    try:
+        store = StateStore(adapter, state_schema(project))
+        if dry_run:
+            known = store.version() > 0
+            preview = backfill_preview(
+                manifest,
+                windows,
+                {uid: store.done(uid) for uid in windows} if known else {},
+                store.running_backfills() if known else (),
+            )
+            return BackfillOutcome(
+                compiled=compiled, plan=plan, windows=windows, preview=preview, result=None
+            )
+        args = {
+            "which": "backfill",
+            "select": list(select_),
+            "exclude": list(exclude),
+            "start": start,
+            "end": end,
+            "cascade": cascade,
+            "vars": dict(options.vars),
+        }
+        history = start_history(
+            adapter,
+            schema=store.schema,
+            command="backfill",
+            run_id=invocation_id,
+            started_at=started_at,
+            args=args,
+            target=project.target.name,
+            windows=windows,
+            concurrency=concurrency,
+        )
+        for uid, window in windows.items():
+            history.store.begin_backfill(uid, window, invocation_id)
+        result = execute_plan(
+            plan,
+            manifest,
+            adapter,
+            threads=threads or project.target.threads or os.cpu_count() or 1,
+            fail_fast=fail_fast,
+            reporter=reporter or NullReporter(),
+            project_root=project.root,
+            invocation_id=invocation_id,
+            target_schema=project.target.schema,
+            scheduled_at=started_at,
+            history=history,
+        )
+        for r in result.results:
+            if r.unique_id in windows and r.status == "success":
+                history.store.finish_backfill(r.unique_id, windows[r.unique_id])
+        finish_history(history, result, ended_at=datetime.now(UTC))
+    finally:
+        adapter.close()
+    doc = result.to_json()
+    doc.setdefault("args", {}).update(args | {"target": project.target.name})
+    doc.setdefault("metadata", {})["invocation_id"] = invocation_id
+    _write_json(project.target_dir / "run_results.json", doc)
+    return BackfillOutcome(compiled=compiled, plan=plan, windows=windows, preview={}, result=result)
+
+
+def incremental_status(
+    options: Options,
+    *,
+    select_: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    now: datetime | None = None,
+) -> list[ModelStatus]:
+    """Per incremental model: processed ranges and gaps (time-range models) and the last run."""
+    from sqlflow.runner.intervals import incremental_status as status_of
+    from sqlflow.state.store import StateStore
+
+    now = now or datetime.now(UTC)
+    compiled = compile_all(options)
+    selected, _ = select(compiled, select_, exclude, resource_types=frozenset({"model"}))
+    plan = build_plan(compiled.manifest, compiled.dag, selected, command="run")
+    horizons = time_range_horizons(compiled.manifest, plan, now)
+    adapter = connect(compiled.project)
+    try:
+        store = StateStore(adapter, state_schema(compiled.project))
+        known = store.version() > 0
+        done = store.done_all() if known else {}
+        last_runs = store.last_node_runs() if known else {}
+    finally:
+        adapter.close()
+    return status_of(compiled.manifest, selected, done=done, last_runs=last_runs, now=now, horizons=horizons)
 
 
 def source_freshness(

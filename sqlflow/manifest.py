@@ -50,6 +50,10 @@ MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental"
 # `microbatch` is the same strategy under another name
 INCREMENTAL_STRATEGIES: tuple[str, ...] = ("append", "merge", "delete+insert", "time_range", "microbatch")
 TIME_RANGE_STRATEGIES: frozenset[str] = frozenset({"time_range", "microbatch"})
+# the columns a snapshot adds to its select, named as dbt names them; `dbt_is_deleted` ('True' / 'False'
+# text, as in dbt) only with hard_deletes: new_record
+SNAPSHOT_META_COLUMNS: tuple[str, ...] = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+SNAPSHOT_DELETED_COLUMN = "dbt_is_deleted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,8 +22,9 @@ from sqlflow.manifest import Relation
 
 # dialects whose identifiers are "double quoted" (inner quotes doubled) and strings 'single quoted'
 ANSI_QUOTING = frozenset({"duckdb", "postgres"})
-TARGET_ALIAS = "sqlflow_target"
-SOURCE_ALIAS = "sqlflow_source"
+# dbt's aliases, so a model's incremental_predicates can name the table's rows and the new rows as in dbt
+TARGET_ALIAS = "DBT_INTERNAL_DEST"
+SOURCE_ALIAS = "DBT_INTERNAL_SOURCE"
 
 # (target column, source column) pairs: a source column feeds the target column of the same name
 ColumnPairs = Sequence[tuple[str, str]]
@@ -110,24 +111,35 @@ def insert_select(target: Relation, source: str, columns: ColumnPairs, dialect: 
     )
 
 
-def delete_matching(target: Relation, source: str, keys: ColumnPairs, dialect: str) -> str:
-    """DELETE the target rows whose unique key appears in source."""
+def delete_matching(
+    target: Relation, source: str, keys: ColumnPairs, dialect: str, *, predicates: Sequence[str] = ()
+) -> str:
+    """DELETE the target rows whose unique key appears in source (and that meet `predicates`)."""
     return (
         f"DELETE FROM {relation_sql(target, dialect)} AS {TARGET_ALIAS} "
         f"WHERE EXISTS (SELECT 1 FROM {quote(source, dialect)} AS {SOURCE_ALIAS} "
-        f"WHERE {_key_match(keys, dialect)})"
+        f"WHERE {_key_match(keys, dialect, predicates)})"
     )
 
 
-def merge(target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str) -> str:
-    """MERGE INTO target USING source ON the unique key: update the matched rows, insert the others."""
+def merge(
+    target: Relation,
+    source: str,
+    columns: ColumnPairs,
+    keys: ColumnPairs,
+    dialect: str,
+    *,
+    predicates: Sequence[str] = (),
+) -> str:
+    """MERGE INTO target USING source ON the unique key (and `predicates`): update the matched rows, insert
+    the others."""
     key_targets = {t for t, _ in keys}
     updates = [(t, s) for t, s in columns if t not in key_targets]
     into = ", ".join(quote(t, dialect) for t, _ in columns)
     values = ", ".join(f"{SOURCE_ALIAS}.{quote(s, dialect)}" for _, s in columns)
     sql = (
         f"MERGE INTO {relation_sql(target, dialect)} AS {TARGET_ALIAS} "
-        f"USING {quote(source, dialect)} AS {SOURCE_ALIAS} ON {_key_match(keys, dialect)}"
+        f"USING {quote(source, dialect)} AS {SOURCE_ALIAS} ON {_key_match(keys, dialect, predicates)}"
     )
     if updates:
         sets = ", ".join(f"{quote(t, dialect)} = {SOURCE_ALIAS}.{quote(s, dialect)}" for t, s in updates)
@@ -135,7 +147,15 @@ def merge(target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs
     return sql + f" WHEN NOT MATCHED THEN INSERT ({into}) VALUES ({values})"
 
 
-def update_from(target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str) -> str:
+def update_from(
+    target: Relation,
+    source: str,
+    columns: ColumnPairs,
+    keys: ColumnPairs,
+    dialect: str,
+    *,
+    predicates: Sequence[str] = (),
+) -> str:
     """UPDATE target SET cols FROM source WHERE keys match (MERGE's first half, for engines without it)."""
     key_targets = {t for t, _ in keys}
     sets = ", ".join(
@@ -145,12 +165,18 @@ def update_from(target: Relation, source: str, columns: ColumnPairs, keys: Colum
     )
     return (
         f"UPDATE {relation_sql(target, dialect)} AS {TARGET_ALIAS} SET {sets} "
-        f"FROM {quote(source, dialect)} AS {SOURCE_ALIAS} WHERE {_key_match(keys, dialect)}"
+        f"FROM {quote(source, dialect)} AS {SOURCE_ALIAS} WHERE {_key_match(keys, dialect, predicates)}"
     )
 
 
 def insert_missing(
-    target: Relation, source: str, columns: ColumnPairs, keys: ColumnPairs, dialect: str
+    target: Relation,
+    source: str,
+    columns: ColumnPairs,
+    keys: ColumnPairs,
+    dialect: str,
+    *,
+    predicates: Sequence[str] = (),
 ) -> str:
     """INSERT the source rows whose unique key the target lacks (MERGE's second half)."""
     into = ", ".join(quote(t, dialect) for t, _ in columns)
@@ -158,7 +184,7 @@ def insert_missing(
     return (
         f"INSERT INTO {relation_sql(target, dialect)} ({into}) SELECT {select} "
         f"FROM {quote(source, dialect)} AS {SOURCE_ALIAS} WHERE NOT EXISTS (SELECT 1 FROM "
-        f"{relation_sql(target, dialect)} AS {TARGET_ALIAS} WHERE {_key_match(keys, dialect)})"
+        f"{relation_sql(target, dialect)} AS {TARGET_ALIAS} WHERE {_key_match(keys, dialect, predicates)})"
     )
 
 
@@ -180,9 +206,13 @@ def read_csv_select(
     return f"SELECT * FROM read_csv({', '.join(args)})"
 
 
-def _key_match(keys: ColumnPairs, dialect: str) -> str:
+def _key_match(keys: ColumnPairs, dialect: str, predicates: Sequence[str] = ()) -> str:
+    """The unique key equalities, then each predicate in parentheses."""
     return " AND ".join(
-        f"{SOURCE_ALIAS}.{quote(s, dialect)} = {TARGET_ALIAS}.{quote(t, dialect)}" for t, s in keys
+        [
+            *(f"{SOURCE_ALIAS}.{quote(s, dialect)} = {TARGET_ALIAS}.{quote(t, dialect)}" for t, s in keys),
+            *(f"({p})" for p in predicates),
+        ]
     )
 
 
@@ -192,3 +222,51 @@ def _body(select_sql: str) -> str:
     while body.endswith(";"):
         body = body[:-1].rstrip()
     return body
+
+
+def column_types(relation: Relation | str, dialect: str) -> str:
+    """A query of a relation's (column name, data type) rows in column order; a str `relation` is an
+    unqualified name (a temporary table of this session).
+
+    >>> column_types("orders__sqlflow_incr", "duckdb")
+    'DESCRIBE "orders__sqlflow_incr"'
+    >>> print(column_types(Relation(database=None, schema="main", identifier="orders"), "postgres"))
+    SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND \
+table_name = 'orders' ORDER BY ordinal_position
+    """
+    if dialect == "duckdb":  # DESCRIBE finds temporary tables too and spells types as CREATE takes them
+        name = quote(relation, dialect) if isinstance(relation, str) else relation_sql(relation, dialect)
+        return f"DESCRIBE {name}"
+    if isinstance(relation, str):
+        identifier = relation
+        schema = "pg_my_temp_schema()::regnamespace::text" if dialect == "postgres" else "CURRENT_SCHEMA"
+    else:
+        identifier, schema = relation.identifier, string_literal(relation.schema, dialect)
+    return (
+        "SELECT column_name, data_type FROM information_schema.columns WHERE "
+        f"table_schema = {schema} AND table_name = {string_literal(identifier, dialect)} "
+        "ORDER BY ordinal_position"
+    )
+
+
+def add_column(relation: Relation, column: str, data_type: str, dialect: str) -> str:
+    """ALTER TABLE ... ADD COLUMN; `data_type` is the engine's spelling, embedded as it is."""
+    return f"ALTER TABLE {relation_sql(relation, dialect)} ADD COLUMN {quote(column, dialect)} {data_type}"
+
+
+def drop_column(relation: Relation, column: str, dialect: str) -> str:
+    return f"ALTER TABLE {relation_sql(relation, dialect)} DROP COLUMN {quote(column, dialect)}"
+
+
+def alter_column_type(relation: Relation, column: str, data_type: str, dialect: str) -> str:
+    """ALTER TABLE ... ALTER COLUMN ... SET DATA TYPE, casting the values it holds.
+
+    >>> alter_column_type(Relation(database=None, schema="main", identifier="t"), "id", "BIGINT", "duckdb")
+    'ALTER TABLE "main"."t" ALTER COLUMN "id" SET DATA TYPE BIGINT USING CAST("id" AS BIGINT)'
+    """
+    col = quote(column, dialect)
+    # SET DATA TYPE is ANSI; USING (DuckDB and PostgreSQL) makes PostgreSQL cast what it will not implicitly
+    return (
+        f"ALTER TABLE {relation_sql(relation, dialect)} ALTER COLUMN {col} SET DATA TYPE {data_type} "
+        f"USING CAST({col} AS {data_type})"
+    )

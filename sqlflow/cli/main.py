@@ -128,6 +128,8 @@ def _run_command(command: str) -> Callable[..., None]:
             reporter=reporter,
         )
         _warn_unmatched(outcome.unmatched)
+        if command in ("run", "build"):
+            _print_warnings(state, outcome.compiled.warnings)
         if outcome.result is None:
             for line in api.plan_lines(outcome.plan):
                 click.echo(line)
@@ -159,6 +161,18 @@ def _warn_unmatched(terms: tuple[str, ...]) -> None:
         click.secho(f"Warning: nothing matched '{term}'", fg="yellow", err=True)
 
 
+def _print_warnings(state: GlobalState, warnings: Sequence[api.LintWarning]) -> None:
+    """Each compile warning once: one yellow line on stderr, or one JSON line with --log-format json."""
+    import json
+
+    for w in dict.fromkeys(warnings):
+        if state.log_format == "json":
+            doc = {"kind": "warning", "message": w.message, "path": w.path, "line": w.line, "hint": w.hint}
+            click.echo(json.dumps(doc))
+        else:
+            click.secho(f"warning: {w}", fg="yellow", err=True)
+
+
 def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
     from sqlflow import api
 
@@ -188,11 +202,12 @@ def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
 HELP = {
     "run": "Build the selected models in dependency order.",
     "seed": "Load the CSV seeds into tables.",
+    "snapshot": "Record how the rows of the snapshots' selects changed (SCD type 2); never full-refreshed.",
     "test": "Run the data tests on the existing relations.",
-    "build": "Seeds, models and tests in dependency order; a failing test skips what is downstream.",
+    "build": "Seeds, models, snapshots and tests in dependency order; a failing test skips its descendants.",
 }
 
-for _name in ("run", "seed", "test", "build"):
+for _name in ("run", "seed", "snapshot", "test", "build"):
     _cmd = _run_command(_name)
     _cmd = run_options(select_options(project_options(_cmd)))
     cli.command(name=_name, help=HELP[_name])(_cmd)
@@ -200,11 +215,13 @@ for _name in ("run", "seed", "test", "build"):
 
 @cli.command()
 @project_options
-def compile(project: ProjectArgs) -> None:
+@click.pass_context
+def compile(ctx: click.Context, project: ProjectArgs) -> None:
     """Render and check every model; write target/compiled/ and target/manifest.json."""
     from sqlflow import api
 
     compiled = api.compile_all(_options(project))
+    _print_warnings(ctx.obj, compiled.warnings)
     n_models = sum(1 for _ in compiled.manifest.models())
     n_tests = sum(1 for _ in compiled.manifest.tests())
     n_sensors = sum(1 for _ in compiled.manifest.sensors())
@@ -227,7 +244,7 @@ def compile(project: ProjectArgs) -> None:
 @click.option(
     "--resource-type",
     multiple=True,
-    type=click.Choice(["model", "seed", "test", "source", "sensor"]),
+    type=click.Choice(["model", "seed", "snapshot", "test", "source", "sensor"]),
     help="Only nodes of these kinds.",
 )
 @click.pass_context
@@ -383,6 +400,17 @@ def init(name: str) -> None:
 
     dest = api.init_project(name, Path.cwd())
     click.echo(f"Created {dest}. Next: cd {name} && sqlflow build")
+
+
+def _add_interval_commands() -> None:
+    from sqlflow.cli.intervals import backfill, status
+
+    cli.add_command(backfill)
+    cli.add_command(status)
+    cli.add_command(status, name="intervals")
+
+
+_add_interval_commands()
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ from sqlflow.compile.names import (
     resolved,
 )
 from sqlflow.compile.sensors import sensor_nodes
+from sqlflow.compile.snapshots import snapshot_columns, snapshot_config, snapshot_relation
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
 from sqlflow.graph.dag import build_dag
 from sqlflow.manifest import (
@@ -198,11 +199,11 @@ class _Compile:
         if not templated:
             draft.rendered = Rendered(text)
             return
-        cached = None if draft.volatile else self.cache.get("render", draft.file.path, draft.key)
+        cached = None if draft.volatile else self.cache.get("render", draft.cache_name, draft.key)
         if cached is not None and all(os.environ.get(k) == v for k, v in cached.env_reads):
             draft.rendered = cached
             return
-        result = self.renderer.render(draft.file.path, config=draft.base)
+        result = self.renderer.render(draft.file.path, text=draft.template, config=draft.base)
         draft.rendered = Rendered(
             None if result.needs_relations else result.sql,
             tuple(result.configs),
@@ -211,7 +212,7 @@ class _Compile:
             tuple(sorted(result.env_reads.items())),
         )
         if not draft.volatile:
-            self.cache.put("render", draft.file.path, draft.key, draft.rendered)
+            self.cache.put("render", draft.cache_name, draft.key, draft.rendered)
 
     def settle(self, drafts: list[Draft]) -> list[Draft]:
         """Final configs and relations; disabled nodes dropped; duplicate names rejected."""
@@ -225,6 +226,8 @@ class _Compile:
             forced = {"seed": {"materialized": "seed"}, "test": {"materialized": "test"}}.get(draft.kind, {})
             draft.merged = merged
             draft.config = node_config(merged, **forced)
+            if draft.kind == "snapshot" and draft.config.enabled:
+                draft.config = snapshot_config(draft.config, name=draft.name, where=_config_place(draft))
             if not draft.config.enabled:
                 if draft.kind != "test":
                     self.disabled.setdefault(draft.name, draft.file.path)
@@ -243,7 +246,9 @@ class _Compile:
                     hint=f"the other is {other.file.path}; rename one of them",
                 )
             seen[space] = draft
-            if draft.kind != "test":
+            if draft.kind == "snapshot":
+                draft.relation = snapshot_relation(draft.name, draft.config, target)
+            elif draft.kind != "test":
                 draft.relation = relation_for(draft.name, draft.config, target)
                 if draft.config.sensor:
                     raise ConfigError(
@@ -328,6 +333,7 @@ class _Compile:
         this: Resolved | None = self.lookup.by_uid.get(draft.unique_id)
         result = self.renderer.render(
             draft.file.path,
+            text=draft.template,
             resolve=self.resolver_for(draft),
             this=this.relation if this else None,
             this_text=this.ref_text if this else None,
@@ -341,7 +347,7 @@ class _Compile:
         """The cached compiled form, or render pass 2 and analyse the SQL (written after the DAG check)."""
         env_reads = draft.rendered.env_reads if draft.rendered else ()
         key = digest(draft.key, env_reads, draft.merged, self.relations_key)
-        cached = None if draft.volatile else self.cache.get("compiled", draft.file.path, key)
+        cached = None if draft.volatile else self.cache.get("compiled", draft.cache_name, key)
         if cached is not None:
             draft.compiled = cached
             return
@@ -430,7 +436,7 @@ class _Compile:
         draft.compiled = replace(draft.compiled, compiled_sql=compiled_sql, incremental_sql=incremental_sql)
         draft.query = draft.incremental_query = None
         if not draft.volatile:
-            self.cache.put("compiled", draft.file.path, draft.compiled_key, draft.compiled)
+            self.cache.put("compiled", draft.cache_name, draft.compiled_key, draft.compiled)
 
     def assemble(
         self,
@@ -462,6 +468,11 @@ class _Compile:
         if any(q is not None for _, q in [*tests, *sensors]) or any(d.query is not None for d in drafts):
             self.emit(by_uid, tests, sensors)
         specs = {d.unique_id: d.compiled.columns for d in drafts if d.kind == "model" and d.compiled}
+        specs |= {
+            d.unique_id: (*d.compiled.columns, *snapshot_columns(d.config))
+            for d in drafts
+            if d.kind == "snapshot" and d.compiled and d.config
+        }
         known = {s.unique_id: tuple(c.name for c in s.columns) for s in sources if s.columns}
         known |= {
             d.unique_id: tuple(c.name for c in d.properties.columns)
@@ -536,7 +547,7 @@ class _Compile:
                 draft.compiled, compiled_sql=compiled_sql, incremental_sql=incremental_sql
             )
             if not draft.volatile:
-                self.cache.put("compiled", draft.file.path, draft.compiled_key, draft.compiled)
+                self.cache.put("compiled", draft.cache_name, draft.compiled_key, draft.compiled)
         for index, (test, query) in enumerate(tests):
             if query is not None:
                 text = emitter.emit(query, path=test.path, name=f"test '{test.name}'")
@@ -553,6 +564,17 @@ class _Compile:
                 sensors[index] = (replace(sensor, params={"sql": text}), None)
                 key, env_reads = self.sensor_keys[sensor.unique_id]
                 self.cache.put("sensor", sensor.unique_id, key, (text, sensor.depends_on, env_reads))
+
+
+def _config_place(draft: Draft) -> SourceLocation:
+    """Where a snapshot's config is written, for a message saying what it lacks: its last config() call,
+    else its property YAML entry, else its `{% snapshot %}` block (or its file)."""
+    configs = draft.rendered.configs if draft.rendered else ()
+    if configs:
+        return configs[-1][1]
+    if draft.properties is not None:
+        return SourceLocation(draft.properties.path, draft.properties.line)
+    return SourceLocation(draft.file.path, draft.line)
 
 
 def _with_depends(node: Any, extra: set[str] | None) -> Any:

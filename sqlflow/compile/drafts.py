@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlflow
 from sqlflow.compile.names import check_properties, folders_of
+from sqlflow.compile.snapshots import split_snapshots
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import ModelNode, NodeConfig, Relation, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from sqlflow.compile.querying import Query
 
 Calls = tuple[tuple[tuple[str, ...], SourceLocation], ...]
+_RESOURCE_TYPES: dict[str, Literal["model", "seed", "snapshot"]] = {"seed": "seed", "snapshot": "snapshot"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +54,11 @@ class Compiled:
 
 @dataclass(slots=True)
 class Draft:
-    """A model, seed or singular test while it is compiled (internal; nodes are built from it at the end)."""
+    """A model, seed, snapshot or singular test while it is compiled (internal; nodes are built from it at
+    the end). A snapshot's `file` holds the text of its block only (see snapshots.split_snapshots)."""
 
     file: SourceFile
-    kind: str  # "model" | "seed" | "test"
+    kind: str  # "model" | "seed" | "snapshot" | "test"
     name: str
     unique_id: str
     fqn: tuple[str, ...]
@@ -71,10 +74,22 @@ class Draft:
     query: Query | None = None
     incremental_query: Query | None = None
     compiled: Compiled | None = None
+    line: int | None = None  # of a snapshot's `{% snapshot %}` block
+    raw: str | None = None  # a snapshot block's body as written
+
+    @property
+    def template(self) -> str | None:
+        """The text to render when it is not the file's (a snapshot block), else None."""
+        return self.file.text if self.kind == "snapshot" else None
+
+    @property
+    def cache_name(self) -> str:
+        """What the compile cache keeps this draft's results under (one file may hold many snapshots)."""
+        return self.unique_id if self.kind == "snapshot" else self.file.path
 
 
 def read_drafts(p: Project) -> list[Draft]:
-    """A draft per model, seed and singular test file, with its folder and property config."""
+    """A draft per model, seed, snapshot and singular test, with its folder and property config."""
     out: list[Draft] = []
     groups = (
         ("model", p.model_files, p.model_paths, p.model_configs, p.model_properties),
@@ -88,8 +103,18 @@ def read_drafts(p: Project) -> list[Draft]:
             props = properties.get(name)
             base = merge_config(folder_config(tree, fqn), props.config if props else {})
             out.append(Draft(file, kind, name, f"{kind}.{p.name}.{name}", fqn, base, props))
+    for file in p.snapshot_files:
+        for block in split_snapshots(file):
+            fqn = (p.name, *folders_of(file.path, p.snapshot_paths), block.name)
+            props = p.snapshot_properties.get(block.name)
+            base = merge_config(folder_config(p.snapshot_configs, fqn), props.config if props else {})
+            uid = f"snapshot.{p.name}.{block.name}"
+            draft = Draft(block.file, "snapshot", block.name, uid, fqn, base, props)
+            draft.line, draft.raw = block.line, block.raw
+            out.append(draft)
     check_properties("model", p.model_properties, (d.name for d in out if d.kind == "model"))
     check_properties("seed", p.seed_properties, (d.name for d in out if d.kind == "seed"))
+    check_properties("snapshot", p.snapshot_properties, (d.name for d in out if d.kind == "snapshot"))
     return out
 
 
@@ -142,11 +167,11 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
     return ModelNode(
         unique_id=draft.unique_id,
         name=draft.name,
-        resource_type="seed" if draft.kind == "seed" else "model",
+        resource_type=_RESOURCE_TYPES.get(draft.kind, "model"),
         package_name=p.name,
         path=draft.file.path,
         fqn=draft.fqn,
-        raw_sql=draft.file.text,
+        raw_sql=draft.file.text if draft.raw is None else draft.raw,
         checksum=draft.file.checksum,
         config=draft.config,
         relation=draft.relation,

@@ -4,7 +4,8 @@
     name:x           node name                      tag:x          any of the node's tags
     path:x           the node's file, or a folder holding it (relative to the project root)
     file:x           the file's name, with or without its extension
-    package:x        the node's package             resource_type:x   model, seed, test, source or sensor
+    package:x        the node's package             resource_type:x   model, seed, snapshot, test,
+                                                                      source or sensor
     config.k[.k2]:x  NodeConfig field k (lists: any item; mappings: any key, or k2 looks inside;
                      booleans as true/false; tests count as materialized "test", as in dbt);
                      sources and sensors have no config and never match
@@ -34,7 +35,7 @@ from sqlflow.manifest import CONFIG_KEYS, Node, SensorNode, SourceNode, TestNode
 
 Predicate = Callable[[Node], bool]
 
-RESOURCE_TYPES: tuple[str, ...] = ("model", "seed", "test", "source", "sensor")
+RESOURCE_TYPES: tuple[str, ...] = ("model", "seed", "snapshot", "test", "source", "sensor")
 TEST_TYPES: Mapping[str, str] = MappingProxyType(
     {
         "generic": "generic",

@@ -17,9 +17,10 @@ Semantics of `select_nodes`: an empty `select` selects every node; the nodes mat
 removed. Tests follow their parents (dbt's indirect selection): a test whose parents (`depends_on`) are all
 selected is added, and a test with any parent excluded is removed; sensor parents do not count here (a test
 waiting on a sensor follows the data it tests). Last, `resource_types` keeps only nodes of those types
-("model", "seed", "test", "source", "sensor"). Sources are never run, but may be selected as anchors
-(`source:shop+`); a runner drops them. Sensors are nodes like models: a sensor is an ancestor of the nodes
-that depend on it, so `+orders` selects the sensors orders waits for, and `sensor:landing+` what waits.
+("model", "seed", "snapshot", "test", "source", "sensor"). Sources are never run, but may be selected as
+anchors (`source:shop+`); a runner drops them. Sensors are nodes like models: a sensor is an ancestor of
+the nodes that depend on it, so `+orders` selects the sensors orders waits for, and `sensor:landing+` what
+waits.
 
 Errors. Malformed input (an unknown method, an empty value, a bad operator, an unknown config key, resource
 type or test type, `result:` without previous results) raises SelectionError (exit code 2) before anything

@@ -1,4 +1,4 @@
-"""How each kind of node becomes a relation: the SQL steps of view, table, incremental and seed.
+"""How each kind of node becomes a relation: the SQL steps of view, table, incremental, seed and snapshot.
 
 `materialize(node, ctx)` picks the materialization by the node's kind and runs its steps on `ctx.adapter`;
 `materialize_audited(node, ctx, audit)` does the same inside one transaction and publishes only when the
@@ -17,6 +17,7 @@ from sqlflow.manifest import ModelNode
 from sqlflow.materializations.context import BuildContext, BuildResult, RelationCache
 from sqlflow.materializations.incremental import build_incremental
 from sqlflow.materializations.seed import build_seed
+from sqlflow.materializations.snapshot import build_snapshot
 from sqlflow.materializations.table import build_table
 from sqlflow.materializations.view import build_view
 
@@ -27,6 +28,7 @@ MATERIALIZERS: Mapping[str, Materializer] = {
     "table": build_table,
     "incremental": build_incremental,
     "seed": build_seed,
+    "snapshot": build_snapshot,
 }
 
 
@@ -53,11 +55,17 @@ class AuditFailedError(NodeFailedError):
     """The audit of a staged relation failed; the build was rolled back."""
 
 
-def materialize_audited(node: ModelNode, ctx: BuildContext, audit: Callable[[], str | None]) -> BuildResult:
+def materialize_audited(
+    node: ModelNode,
+    ctx: BuildContext,
+    audit: Callable[[], str | None],
+    record: Callable[[BuildResult], None] | None = None,
+) -> BuildResult:
     """Build `node` inside one transaction on this thread's session, call `audit()` in it (it sees the
     staged relation, nobody else does), then commit when it returns None. When it returns a message, roll
     back and raise AuditFailedError(message): the previous table and its rows, or the previous view
     definition, stay exactly as they were. The relation cache follows what the database holds.
+    `record(result)` runs last inside the transaction (the run history lands with the data or not at all).
     """
     before = ctx.relations.get(node.relation)
     staged = dataclasses.replace(ctx, in_transaction=True)
@@ -67,6 +75,8 @@ def materialize_audited(node: ModelNode, ctx: BuildContext, audit: Callable[[], 
             failure = audit()
             if failure is not None:
                 raise AuditFailedError(failure)
+            if record is not None:
+                record(built)
     except BaseException:
         ctx.relations.set(node.relation, before)
         raise

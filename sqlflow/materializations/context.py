@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlflow.adapters import Adapter, Catalog, RelationType, relation_key
@@ -57,6 +58,9 @@ class BuildContext:
     full_refresh: bool = False
     # the caller holds a transaction open around the build (write-audit-publish): open none of our own
     in_transaction: bool = False
+    # the time a snapshot records for check-strategy versions and hard deletes (naive = UTC); None: the
+    # database's current_timestamp, in UTC
+    snapshot_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,8 +125,9 @@ def pending(
     """The intervals a run processes, as merged ranges.
 
     A run: every whole interval from `begin` up to `horizon` (the latest cron tick, else `now`) that is not
-    in `done`, and the `lookback` intervals before the latest due one again. A backfill (`window`): the missing intervals of the
-    window widened to whole intervals (the caller forgets the window's ledger first to restate it).
+    in `done`, and the `lookback` intervals before the latest due one again. A backfill (`window`): the
+    missing intervals of the window widened to whole intervals (the caller forgets the window's ledger
+    first to restate it).
     """
     grain = spec.grain
     if window is not None:

@@ -1,4 +1,4 @@
-"""Find the files of a project: models, seeds, singular tests, macros and property YAML.
+"""Find the files of a project: models, seeds, singular tests, macros, snapshots and property YAML.
 
 Each configured folder is walked once with os.scandir (hidden folders, the target path and installed
 packages skipped); each file is read once and hashed with sha256. Paths are relative to the project root
@@ -32,6 +32,7 @@ class Discovered:
     test_files: tuple[SourceFile, ...]
     macro_files: tuple[SourceFile, ...]
     property_files: tuple[tuple[str, Path], ...]  # (relative path, absolute path)
+    snapshot_files: tuple[SourceFile, ...] = ()
 
 
 def discover(
@@ -42,6 +43,7 @@ def discover(
     test_paths: Iterable[str],
     macro_paths: Iterable[str],
     target_path: str,
+    snapshot_paths: Iterable[str] = (),
 ) -> Discovered:
     """Walk the project's folders and read the files found."""
     skip = {os.path.normpath(root / target_path)} | {os.path.normpath(root / s) for s in SKIPPED_FOLDERS}
@@ -59,9 +61,10 @@ def discover(
     tests = files(test_paths, ".sql")
     singular_tests = [(rel, path) for rel, path in tests if not rel.startswith(generic)]
     macros = sorted([*files(macro_paths, ".sql"), *(t for t in tests if t[0].startswith(generic))])
+    snapshot_paths = list(snapshot_paths)
     properties = [
         (rel, Path(path))
-        for rel, path in files([*model_paths, *seed_paths, *test_paths], ".yml", ".yaml")
+        for rel, path in files([*model_paths, *seed_paths, *test_paths, *snapshot_paths], ".yml", ".yaml")
         if rel.rsplit("/", 1)[-1] not in NOT_PROPERTY_FILES
     ]
     return Discovered(
@@ -70,6 +73,7 @@ def discover(
         test_files=tuple(_read(rel, path) for rel, path in singular_tests),
         macro_files=tuple(_read(rel, path) for rel, path in macros),
         property_files=tuple(properties),
+        snapshot_files=tuple(_read(rel, path) for rel, path in files(snapshot_paths, ".sql")),
     )
 
 

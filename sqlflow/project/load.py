@@ -26,6 +26,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         test_paths=spec.test_paths,
         macro_paths=spec.macro_paths,
         target_path=spec.target_path,
+        snapshot_paths=spec.snapshot_paths,
     )
     properties = read_properties(files.property_files, root)
     return Project(
@@ -38,19 +39,23 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         seed_paths=spec.seed_paths,
         test_paths=spec.test_paths,
         macro_paths=spec.macro_paths,
+        snapshot_paths=spec.snapshot_paths,
         target_path=spec.target_path,
         clean_targets=spec.clean_targets,
         vars=spec.vars,
         model_configs=spec.model_configs,
         seed_configs=spec.seed_configs,
         test_configs=spec.test_configs,
+        snapshot_configs=spec.snapshot_configs,
         target=resolve_target(root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir),
         model_files=files.model_files,
         seed_files=files.seed_files,
         test_files=files.test_files,
         macro_files=files.macro_files,
+        snapshot_files=files.snapshot_files,
         model_properties=properties.models,
         seed_properties=properties.seeds,
+        snapshot_properties=properties.snapshots,
         source_tables=properties.source_tables,
         sensors=properties.sensors,
     )

@@ -31,12 +31,12 @@ PROJECT_FILES = ("sqlflow.yml", "dbt_project.yml")
 USED_KEYS = (
     "name", "profile", "version", "config-version", "dialect", "vars", "model-paths", "seed-paths",
     "test-paths", "macro-paths", "snapshot-paths", "analysis-paths", "docs-paths", "target-path",
-    "clean-targets", "models", "seeds", "tests", "data_tests",
+    "clean-targets", "models", "seeds", "tests", "data_tests", "snapshots",
 )  # fmt: skip
 # dbt keys sqlflow reads without using (yet): a dbt project loads as it is.
 TOLERATED_KEYS = (
     "require-dbt-version", "quoting", "on-run-start", "on-run-end", "dispatch", "query-comment",
-    "packages-install-path", "asset-paths", "log-path", "snapshots", "sources", "unit_tests", "metrics",
+    "packages-install-path", "asset-paths", "log-path", "sources", "unit_tests", "metrics",
     "semantic-models", "saved-queries", "exposures", "flags", "dbt-cloud", "restrict-access", "analyses",
 )  # fmt: skip
 RENAMED_KEYS = {"source-paths": "model-paths", "data-paths": "seed-paths"}
@@ -65,6 +65,7 @@ class ProjectFile:
     model_configs: Mapping[str, Any] = field(default_factory=dict)
     seed_configs: Mapping[str, Any] = field(default_factory=dict)
     test_configs: Mapping[str, Any] = field(default_factory=dict)
+    snapshot_configs: Mapping[str, Any] = field(default_factory=dict)
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -158,6 +159,7 @@ def read_project_file(root: Path) -> ProjectFile:
         model_configs=tree("models"),
         seed_configs=tree("seeds"),
         test_configs=test_configs,
+        snapshot_configs=tree("snapshots"),
     )
 
 

@@ -1,5 +1,5 @@
-"""Property YAML (`version: 2` files beside the models) -> NodeProperties per model/seed, SourceTables and
-SensorSpecs.
+"""Property YAML (`version: 2` files beside the models) -> NodeProperties per model/seed/snapshot,
+SourceTables and SensorSpecs.
 
 Two entries for one model (or two sources, or two sensors, of one name) are an error naming both places.
 Whether a model with properties exists is the compiler's check. Imports only `sqlflow.errors`,
@@ -9,7 +9,7 @@ Whether a model with properties exists is the compiler's check. Imports only `sq
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,10 @@ from sqlflow.project.yamlfile import (
     load_yaml,
 )
 
-FILE_KEYS = ("version", "models", "seeds", "sources", "sensors")
+FILE_KEYS = ("version", "models", "seeds", "snapshots", "sources", "sensors")
 # other dbt property kinds: read without being used (yet)
 FILE_TOLERATED = (
-    "macros", "exposures", "metrics", "snapshots", "analyses", "semantic_models", "saved_queries",
+    "macros", "exposures", "metrics", "analyses", "semantic_models", "saved_queries",
     "unit_tests", "groups",
 )  # fmt: skip
 NODE_KEYS = (
@@ -55,6 +55,7 @@ class Properties:
     seeds: dict[str, NodeProperties]
     source_tables: tuple[SourceTable, ...]
     sensors: tuple[SensorSpec, ...] = ()
+    snapshots: dict[str, NodeProperties] = field(default_factory=dict)
 
 
 def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None) -> Properties:
@@ -62,7 +63,7 @@ def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None)
 
     `root` is the project folder, against which `expectation_suite:` paths are read.
     """
-    found: dict[str, dict[str, NodeProperties]] = {"models": {}, "seeds": {}}
+    found: dict[str, dict[str, NodeProperties]] = {"models": {}, "seeds": {}, "snapshots": {}}
     sources: dict[str, SourceLocation] = {}
     tables: list[SourceTable] = []
     sensors: dict[str, SensorSpec] = {}
@@ -120,11 +121,12 @@ def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None)
         seeds=found["seeds"],
         source_tables=tuple(tables),
         sensors=tuple(sensors.values()),
+        snapshots=found["snapshots"],
     )
 
 
 def _node(shown: str, entries: list[Any], index: int, what: str, root: Path | None) -> NodeProperties:
-    """One `models:` / `seeds:` entry."""
+    """One `models:` / `seeds:` / `snapshots:` entry."""
     entry = entries[index]
     if not isinstance(entry, dict) or entry.get("name") is None:
         raise ConfigError(f"a {what} entry needs a 'name'", location=item_location(shown, entries, index))

@@ -58,7 +58,8 @@ class TestSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeProperties:
-    """What property YAML says of one model or seed (`models:` / `seeds:` entries)."""
+    """What property YAML says of one model, seed or snapshot (an entry of `models:`, `seeds:` or
+    `snapshots:`)."""
 
     name: str
     path: str  # the property file, relative
@@ -124,21 +125,26 @@ class Project:
     seed_paths: tuple[str, ...] = ("seeds",)
     test_paths: tuple[str, ...] = ("tests",)
     macro_paths: tuple[str, ...] = ("macros",)
+    snapshot_paths: tuple[str, ...] = ("snapshots",)
     target_path: str = "target"
     clean_targets: tuple[str, ...] = ("target",)  # folders `sqlflow clean` removes
     vars: Mapping[str, Any] = EMPTY
-    # the `models:` / `seeds:` / `tests:` trees of sqlflow.yml below the project-name level, validated:
-    # configs as "+snake_key" with coerced values, folders as plain keys (subtrees). See folder_config().
+    # the `models:` / `seeds:` / `tests:` / `snapshots:` trees of sqlflow.yml below the project-name level,
+    # validated: configs as "+snake_key" with coerced values, folders as plain keys (subtrees). See
+    # folder_config().
     model_configs: Mapping[str, Any] = EMPTY
     seed_configs: Mapping[str, Any] = EMPTY
     test_configs: Mapping[str, Any] = EMPTY
+    snapshot_configs: Mapping[str, Any] = EMPTY
     target: Target
     model_files: tuple[SourceFile, ...] = ()
     seed_files: tuple[SourceFile, ...] = ()
     test_files: tuple[SourceFile, ...] = ()  # singular tests
     macro_files: tuple[SourceFile, ...] = ()
+    snapshot_files: tuple[SourceFile, ...] = ()  # `{% snapshot %}` blocks, or one snapshot's select each
     model_properties: Mapping[str, NodeProperties] = EMPTY  # by model name
     seed_properties: Mapping[str, NodeProperties] = EMPTY  # by seed name
+    snapshot_properties: Mapping[str, NodeProperties] = EMPTY  # by snapshot name
     source_tables: tuple[SourceTable, ...] = ()
     sensors: tuple[SensorSpec, ...] = ()
 

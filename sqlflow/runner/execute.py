@@ -163,6 +163,7 @@ class _Run:
                 relations=RelationCache(catalog, case_insensitive=self.adapter.case_insensitive_identifiers),
                 project_root=self.project_root,
                 full_refresh=self.full_refresh,
+                snapshot_time=self.scheduled_at,  # every snapshot of a run records the same time
             )
             self.runner = StepRunner(
                 self.manifest,

@@ -9,10 +9,12 @@ prints it for --dry-run. The rules, per command:
   error attached to it (from the manifest, selected or not) whose other inputs are upstream of it in the
   plan or not in the plan at all. They run inside the step's transaction (write-audit-publish) and appear
   as steps of their own (`audit_of`), whose results the model step reports.
-- `build`: seeds, models, sensors and tests. A selected test of severity error becomes an audit of its
-  node as above; the other selected tests run as steps after what they test. A test of severity error
-  (not an audit) makes the children of what it tests wait for it; warn tests gate nothing.
-- `seed`: seeds; `test`: tests, each run once against the relations that exist (no audits, no re-poke).
+- `build`: seeds, models, snapshots, sensors and tests. A selected test of severity error becomes an audit
+  of its node as above (snapshots are audited like tables); the other selected tests run as steps after
+  what they test. A test of severity error (not an audit) makes the children of what it tests wait for
+  it; warn tests gate nothing.
+- `seed`: seeds; `snapshot`: snapshots (a full refresh never rebuilds one: its history would be lost);
+  `test`: tests, each run once against the relations that exist (no audits, no re-poke).
 - Sensors are planned when selected (the `+` operator selects those upstream of a node; api code that
   wants `--select orders` to wait for orders' sensors adds `upstream_sensors(...)` to the selection). A
   test on sources only (a source test) makes every step downstream of those sources wait for it, in
@@ -31,16 +33,17 @@ from sqlflow.errors import SelectionError
 from sqlflow.graph import Dag
 from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
 
-Command = Literal["run", "seed", "test", "build"]
+Command = Literal["run", "seed", "snapshot", "test", "build"]
 
 # what the selection of each command may hold (the api passes it to select_nodes)
 COMMAND_RESOURCES: Mapping[str, frozenset[str]] = {
     "run": frozenset({"model", "sensor", "test"}),  # tests: only those that act as sensors are planned
     "seed": frozenset({"seed"}),
+    "snapshot": frozenset({"snapshot"}),
     "test": frozenset({"test"}),
-    "build": frozenset({"model", "seed", "test", "sensor"}),
+    "build": frozenset({"model", "seed", "snapshot", "test", "sensor"}),
 }
-AUDITED = frozenset({"table", "incremental", "seed", "view"})
+AUDITED = frozenset({"table", "incremental", "seed", "view", "snapshot"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,9 +51,10 @@ class Step:
     """One node to run."""
 
     unique_id: str
-    resource_type: str  # model, seed, test, sensor
+    resource_type: str  # model, seed, snapshot, test, sensor
     name: str
-    materialized: str  # view, table, incremental, seed, test, or sensor (a sensor, or a test acting as one)
+    # view, table, incremental, seed, snapshot, test, or sensor (a sensor, or a test acting as one)
+    materialized: str
     relation: Relation | None  # None for tests and sensors
     waits_for: tuple[str, ...] = ()  # unique ids of earlier steps, sorted
     audits: tuple[str, ...] = ()  # tests run inside this step's transaction, before it publishes
@@ -205,8 +209,8 @@ def _blocking(node: object) -> bool:
 
 
 def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[object]) -> dict[str, str]:
-    """test unique id -> the step it audits: a table, incremental, seed or view step among the test's
-    inputs that every other planned input is upstream of (the attached node first)."""
+    """test unique id -> the step it audits: a table, incremental, seed, snapshot or view step among the
+    test's inputs that every other planned input is upstream of (the attached node first)."""
     out: dict[str, str] = {}
     for test in candidates:
         if not _blocking(test):
@@ -228,7 +232,7 @@ def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[o
 def _audited(node: object) -> bool:
     if not isinstance(node, ModelNode):
         return False
-    kind = "seed" if node.resource_type == "seed" else node.config.materialized
+    kind = node.resource_type if node.resource_type != "model" else node.config.materialized
     return kind in AUDITED
 
 
@@ -273,7 +277,7 @@ def _step(
         unique_id=node.unique_id,
         resource_type=node.resource_type,
         name=node.name,
-        materialized="seed" if node.resource_type == "seed" else node.config.materialized,
+        materialized=node.resource_type if node.resource_type != "model" else node.config.materialized,
         relation=node.relation,
         waits_for=waits_for,
         audits=audits,

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlflow.adapters import Adapter
-from sqlflow.adapters.sql import create_schema, relation_sql
+from sqlflow.adapters.sql import create_schema, drop_relation, relation_sql
 from sqlflow.checks.data_tests import TestOutcome, audit_schema, run_test
 from sqlflow.checks.sensors import TestPoke, WaitOutcome, describe_duration, sensor_poke, wait_for
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
 from sqlflow.materializations import BuildContext, BuildResult, materialize, materialize_audited
+from sqlflow.materializations.incremental import wants_full_refresh
+from sqlflow.materializations.time_range import (
+    TimeRangeRun,
+    build_time_range,
+    is_time_range,
+    pending,
+    time_range_spec,
+)
+from sqlflow.runner.history import History
 from sqlflow.runner.plan import Step
 from sqlflow.runner.results import NodeResult
+from sqlflow.state.intervals import Interval
+
+# (step, interval, rows inserted, seconds): a time-range batch was committed (called on the worker thread)
+IntervalDone = Callable[[Step, Interval, int | None, float], None]
 
 
 class StepRunner:
@@ -39,7 +52,12 @@ class StepRunner:
         target_schema: str | None,
         scheduled_at: datetime,
         cancel: threading.Event,
+        history: History | None = None,
+        on_interval: IntervalDone | None = None,
     ) -> None:
+        self.history = history
+        self.on_interval = on_interval
+        self.recorded: set[str] = set()  # steps whose node run was recorded with their data
         self.manifest = manifest
         self.steps = steps
         self.adapter = adapter
@@ -59,7 +77,12 @@ class StepRunner:
         audits: dict[str, NodeResult] = {}
         rows = None
         try:
-            built = self._publish(node, step, audits) if step.audits else materialize(node, self.ctx)
+            if is_time_range(node):
+                built = self._time_range(node, step, audits)
+            elif step.audits or self.history is not None:
+                built = self._publish(node, step, audits, started_at)
+            else:
+                built = materialize(node, self.ctx)
             status, message, rows = "success", built.message, built.rows_affected
         except SqlflowError as exc:
             status, message = "error", str(exc)
@@ -67,9 +90,93 @@ class StepRunner:
             status, message = "error", f"{type(exc).__name__}: {exc}"
         return _result(step, status, message, started_at, clock, rows=rows), audits
 
-    def _publish(self, node: ModelNode, step: Step, audits: dict[str, NodeResult]) -> BuildResult:
-        tests = [self.manifest.nodes[uid] for uid in step.audits]
+    def _publish(
+        self, node: ModelNode, step: Step, audits: dict[str, NodeResult], started_at: datetime
+    ) -> BuildResult:
+        """Build, audit and record the node run in one transaction."""
         stash: list[tuple[Relation, Any]] = []
+        audit = self._auditor(node, step, audits, stash)
+        history = self.history
+
+        def record(built: BuildResult) -> None:
+            if history is None:
+                return
+            history.store.record_node(
+                history.run_id,
+                node.unique_id,
+                "success",
+                started_at=started_at,
+                ended_at=datetime.now(UTC),
+                rows_affected=built.rows_affected,
+                message=built.message,
+            )
+            self.recorded.add(node.unique_id)
+
+        try:
+            return materialize_audited(node, self.ctx, audit, record)
+        except BaseException:
+            self.recorded.discard(node.unique_id)  # rolled back with the data
+            raise
+        finally:
+            self._restore(stash)
+
+    def _time_range(self, node: ModelNode, step: Step, audits: dict[str, NodeResult]) -> BuildResult:
+        """Process the model's pending intervals (a backfill: its window), each batch with its ledger row."""
+        history = self.history
+        if history is None:
+            raise SqlflowError(f"time-range model {node.name} needs the state store")
+        spec = time_range_spec(node)
+        store, uid, adapter = history.store, node.unique_id, self.adapter
+        window = history.windows.get(uid)
+        if window is None and wants_full_refresh(node, self.ctx.full_refresh):
+            kind = self.ctx.relations.get(node.relation)
+            with adapter.transaction():  # the table and its ledger go together
+                if kind is not None:
+                    adapter.execute(drop_relation(node.relation, kind, adapter.dialect))
+                store.clear_intervals(uid)
+            self.ctx.relations.set(node.relation, None)
+        todo = pending(
+            spec,
+            store.done(uid),
+            now=self.scheduled_at,
+            horizon=history.horizons.get(uid),
+            window=window,
+            name=node.name,
+        )
+        stash: list[tuple[Relation, Any]] = []
+        on_interval = self.on_interval
+
+        def on_batch(interval: Interval, rows: int | None, seconds: float) -> None:
+            if on_interval is not None:
+                on_interval(step, interval, rows, seconds)
+
+        try:
+            return build_time_range(
+                node,
+                self.ctx,
+                TimeRangeRun(
+                    store=store,
+                    todo=todo,
+                    run_id=history.run_id,
+                    concurrency=history.concurrency,
+                    audit=self._auditor(node, step, audits, stash) if step.audits else None,
+                    on_batch=on_batch,
+                    clock=time.perf_counter,
+                ),
+            )
+        finally:
+            self._restore(stash)
+
+    def _auditor(
+        self,
+        node: ModelNode,
+        step: Step,
+        audits: dict[str, NodeResult],
+        stash: list[tuple[Relation, Any]],
+    ) -> Callable[[], str | None]:
+        """The audit of a staged build: runs the step's blocking tests; a message when one fails. Stored
+        failing rows are kept in `stash`, to be stored again after the rollback (`_restore`)."""
+        tests = [self.manifest.nodes[uid] for uid in step.audits]
 
         def audit() -> str | None:
             failed = []
@@ -99,13 +206,14 @@ class StepRunner:
                             stash.append((outcome.stored_in, self.adapter.fetch_arrow(sql)))
             return "audit failed: " + ", ".join(failed) if failed else None
 
-        try:
-            return materialize_audited(node, self.ctx, audit)
-        finally:
-            for relation, data in stash:  # rolled back: store the failing rows again, outside
-                with suppress(SqlflowError):
-                    self.adapter.execute(create_schema(relation.schema, self.adapter.dialect))
-                    self.adapter.load_arrow(relation, data)
+        return audit
+
+    def _restore(self, stash: list[tuple[Relation, Any]]) -> None:
+        for relation, data in stash:  # rolled back: store the failing rows again, outside
+            with suppress(SqlflowError):
+                self.adapter.execute(create_schema(relation.schema, self.adapter.dialect))
+                self.adapter.load_arrow(relation, data)
+        stash.clear()
 
     # -- tests ---------------------------------------------------------------------------------------------
 

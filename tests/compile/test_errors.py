@@ -261,7 +261,7 @@ def test_bad_config_value_in_config_call(compile_files) -> None:
     with pytest.raises(
         ConfigError,
         match=exactly(
-            "models/x.sql:1: 'materialized' must be one of view, table, ephemeral, incremental, seed, not 'tabel' "  # noqa: E501
+            "models/x.sql:1: 'materialized' must be one of view, table, ephemeral, incremental, seed, snapshot, not 'tabel' "  # noqa: E501
             "(did you mean 'table'?)"
         ),
     ):

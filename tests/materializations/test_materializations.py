@@ -263,6 +263,7 @@ def test_incremental_matches_columns_by_name(adapter: Adapter, tmp_path: Path) -
         "",
         materialized="incremental",
         incremental_sql="select 99 as extra, 5 as amount, 'z' as NAME, 7 as id",
+        on_schema_change="ignore",
     )
     materialize(reordered, context(adapter, tmp_path))
     assert rows(adapter, "select * from main.inc order by id") == [(1, "a", 10), (7, "z", 5)]

@@ -75,7 +75,8 @@ def test_error_names_the_line_of_the_key() -> None:
          "'materialized' must be one of view, table, ephemeral, incremental, seed, snapshot, not 'tabel' "
          "(did you mean 'table'?)"),
         ({"incremental_strategy": "upsert"},
-         "'incremental_strategy' must be one of append, merge, delete+insert, time_range, microbatch, not 'upsert'"),
+         "'incremental_strategy' must be one of append, merge, delete+insert, time_range, microbatch, "
+         "not 'upsert'"),
         ({"enabled": "yes"}, "'enabled' must be true or false, not a string"),
         ({"limit": 1.5}, "'limit' must be a whole number, not a number"),
         ({"alias": ["a"]}, "'alias' must be a string, not a list"),
