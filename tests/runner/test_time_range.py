@@ -325,3 +325,25 @@ def test_backfill_needs_a_time_range_model(project: Path) -> None:
         api.backfill(options(project), select_=["events"], start="2024-01-01", end="2024-01-02")
     with pytest.raises(ConfigError, match="is not before"):
         api.backfill(options(project), start="2024-01-05", end="2024-01-02")
+
+
+def test_cascade_backfills_the_time_range_models_downstream(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "tr",
+        files={
+            "models/weekly.sql": """
+            {{ config(materialized='incremental', incremental_strategy='time_range', time_column='week',
+                      batch_size='week', begin='2024-01-01') }}
+            select cast('{{ start }}' as timestamp) as week, sum(kinds) as kinds from {{ ref('daily') }}
+            """
+        },
+    )
+    api.run("run", options(root), now=at(15))
+    with duckdb.connect(str(root / "tr.duckdb")) as con:
+        con.execute("update main.events set kind = 10")
+    alone = api.backfill(options(root), select_=["daily"], start="2024-01-01", end="2024-01-08")
+    assert [r.name for r in alone.result.results] == ["daily"]  # type: ignore[union-attr]
+    assert query(root, "select kinds from main.weekly order by week") == [(27,), (28,)]  # stale
+    both = api.backfill(options(root), select_=["daily"], start="2024-01-01", end="2024-01-08", cascade=True)
+    assert [r.name for r in both.result.results] == ["daily", "weekly"]  # type: ignore[union-attr]
+    assert query(root, "select kinds from main.weekly order by week") == [(280,), (28,)]
