@@ -1,8 +1,8 @@
 """The Adapter protocol every engine implements, and the catalog snapshot it returns.
 
 An adapter is a handful of methods (execute, fetch, fetch_arrow, load_arrow, relation_type, list_relations,
-transaction, interrupt, close) plus capability flags as class attributes; the materializations read the
-flags instead of asking which engine they run on. Imports no driver: each engine's module imports its own.
+dependent_views, transaction, interrupt, close) plus capability flags as class attributes; the
+materializations read the flags instead of asking which engine they run on. Imports no driver: each engine's module imports its own.
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ class Adapter(Protocol):
 
     def list_relations(self) -> Catalog:
         """Every schema and relation of the target database, in one catalog query."""
+        ...
+
+    def dependent_views(self, relation: Relation) -> list[tuple[Relation, str, bool]]:
+        """The views that would block dropping `relation` (engines that bind views to relations), nearest
+        first: (view, its SELECT, materialized). DuckDB: none."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -141,6 +141,9 @@ class DuckDBAdapter:
     def relation_exists(self, relation: Relation) -> bool:
         return self.relation_type(relation) is not None
 
+    def dependent_views(self, relation: Relation) -> list[tuple[Relation, str, bool]]:
+        return []  # DuckDB lets a relation be dropped under its views, which bind again when queried
+
     # -- transactions and lifetime -------------------------------------------------------------------------
 
     @contextmanager

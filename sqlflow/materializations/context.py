@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlflow.adapters import Adapter, Catalog, RelationType, relation_key
+from sqlflow.adapters.sql import drop_relation, relation_sql
 from sqlflow.errors import NodeFailedError
 from sqlflow.manifest import ModelNode, Relation
 
@@ -110,3 +111,20 @@ def compiled_sql(node: ModelNode) -> str:
 def with_rows(verb: str, rows: int | None) -> str:
     """A result message: the verb and the rows when the engine reported them."""
     return verb if rows is None else f"{verb} {rows}"
+
+
+def keeping_dependents(ctx: BuildContext, relation: Relation, statements: Sequence[str]) -> list[str]:
+    """`statements` that drop and rebuild `relation`, made to keep the views built on it: on engines that
+    bind views to a relation (PostgreSQL), its DROP cascades and the views are created again afterwards,
+    in the same transaction. A view that no longer fits the new relation fails the build, and the
+    rollback keeps everything as it was."""
+    views = ctx.adapter.dependent_views(relation)
+    if not views:
+        return list(statements)
+    dialect = ctx.adapter.dialect
+    drops = {drop_relation(relation, "table", dialect), drop_relation(relation, "view", dialect)}
+    out = [f"{s} CASCADE" if s in drops else s for s in statements]
+    for view, select, materialized in views:
+        kind = "MATERIALIZED VIEW" if materialized else "VIEW"
+        out.append(f"CREATE {kind} {relation_sql(view, dialect)} AS {select}")
+    return out

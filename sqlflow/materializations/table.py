@@ -11,7 +11,14 @@ from __future__ import annotations
 from sqlflow.adapters import TMP_SUFFIX, RelationType
 from sqlflow.adapters.sql import create_table_as, drop_relation, rename_relation, renamed
 from sqlflow.manifest import ModelNode, Relation
-from sqlflow.materializations.context import BuildContext, BuildResult, compiled_sql, run_steps, with_rows
+from sqlflow.materializations.context import (
+    BuildContext,
+    BuildResult,
+    compiled_sql,
+    keeping_dependents,
+    run_steps,
+    with_rows,
+)
 
 
 def table_statements(
@@ -57,6 +64,7 @@ def replace_table(ctx: BuildContext, node: ModelNode, select_sql: str) -> int | 
         dialect=adapter.dialect,
         replace_atomically=adapter.replace_table_atomically,
     )
+    statements = keeping_dependents(ctx, node.relation, statements) if len(statements) > 1 else statements
     rows = run_steps(ctx, node, statements, rows_from=rows_from)
     ctx.relations.set(node.relation, "table")
     return rows

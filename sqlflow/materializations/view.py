@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlflow.adapters import RelationType
 from sqlflow.adapters.sql import create_view_as, drop_relation
 from sqlflow.manifest import ModelNode, Relation
-from sqlflow.materializations.context import BuildContext, BuildResult, compiled_sql, run_steps
+from sqlflow.materializations.context import (
+    BuildContext,
+    BuildResult,
+    compiled_sql,
+    keeping_dependents,
+    run_steps,
+)
 
 
 def view_statements(
@@ -33,6 +39,8 @@ def build_view(node: ModelNode, ctx: BuildContext) -> BuildResult:
         dialect=adapter.dialect,
         replace_view=adapter.replace_view,
     )
+    if len(statements) > 1:
+        statements = keeping_dependents(ctx, node.relation, statements)
     run_steps(ctx, node, statements, rows_from=None)
     ctx.relations.set(node.relation, "view")
     return BuildResult(None, "CREATE VIEW")
