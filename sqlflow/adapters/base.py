@@ -2,7 +2,8 @@
 
 An adapter is a handful of methods (execute, fetch, fetch_arrow, load_arrow, relation_type, list_relations,
 dependent_views, transaction, interrupt, close) plus capability flags as class attributes; the
-materializations read the flags instead of asking which engine they run on. Imports no driver: each engine's module imports its own.
+materializations read the flags instead of asking which engine they run on. Imports no driver: each
+engine's module imports its own.
 """
 
 from __future__ import annotations
