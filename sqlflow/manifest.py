@@ -133,6 +133,16 @@ class NodeConfig:
     # {"poke_interval": seconds, "timeout": seconds, "on_timeout": "fail" | "skip", "backoff": bool,
     #  "max_poke_interval": seconds | None}; empty = not a sensor
     sensor: Mapping[str, Any] = EMPTY
+    # orchestration: retries of a failed build (durations as written: 10s, 2m; parsed by the runner)
+    retries: int | None = None  # further attempts after a failure the retry policy allows
+    retry_delay: str | None = None  # before the first retry (default 5s)
+    retry_backoff: bool | None = None  # double the delay after each attempt (default true)
+    max_retry_delay: str | None = None  # cap of the growing delay (default 5m)
+    retry_on: tuple[str, ...] = ()  # error classes (transient, connection, lock, timeout, any) or patterns
+    on_failure: str | None = None  # fail (default) | skip_downstream | continue
+    timeout: str | None = None  # cancel the build after this long
+    pool: str | None = None  # a concurrency pool of sqlflow.yml's `pools:`
+    priority: int | None = None  # higher starts first among ready nodes
     # explicit upstream nodes, e.g. ("sensor:landing_file",), ("model_name",) or ("source:raw.orders",):
     # dependencies sqlflow cannot see in the SQL; the compiler adds their unique ids to depends_on
     depends_on: tuple[str, ...] = ()
@@ -147,6 +157,19 @@ class ColumnInfo:
     data_type: str | None = None
     description: str = ""
     meta: Mapping[str, Any] = EMPTY
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileLoad:
+    """CSV files a model reads in SQL (`read_csv('landing/*.csv', header = true)`), compiled for an engine
+    that cannot read files (PostgreSQL): the runner loads them into `relation`, which the compiled SQL reads
+    instead, before it builds the model. `paths` are the globs as written (relative to the project root, or
+    absolute); `options` are read_csv's, normalised: header (bool), delim, quote, escape, nullstr (str),
+    skip (int)."""
+
+    relation: Relation
+    paths: tuple[str, ...]
+    options: Mapping[str, Any] = EMPTY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,6 +200,8 @@ class ModelNode:
     # files the SQL reads (read_csv('landing/*.csv'), FROM 'x.parquet' ...) as written; file sensors covering
     # them are in depends_on
     file_reads: tuple[str, ...] = ()
+    # on an engine that cannot read files in SQL: the files the runner loads into tables first
+    file_loads: tuple[FileLoad, ...] = ()
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -367,5 +392,5 @@ class Manifest:
 
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls))
-    for cls in (Relation, NodeConfig, ColumnInfo, ModelNode, TestNode, SourceNode, SensorNode)
+    for cls in (Relation, NodeConfig, ColumnInfo, FileLoad, ModelNode, TestNode, SourceNode, SensorNode)
 }

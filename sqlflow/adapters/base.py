@@ -8,7 +8,7 @@ engine's module imports its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
@@ -77,6 +77,11 @@ class Adapter(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]:
         """BEGIN on entry, COMMIT on a clean exit, ROLLBACK when the block raises (on this thread)."""
+        ...
+
+    def canceller(self) -> Callable[[], None]:
+        """A function, callable from any thread, that cancels what the calling thread's session runs at
+        the time it is called (a model's timeout); the statement fails with AdapterError('interrupted')."""
         ...
 
     def interrupt(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
@@ -163,6 +163,15 @@ class DuckDBAdapter:
     def _rollback_quietly(self) -> None:
         with suppress(duckdb.Error):  # no transaction left to roll back
             self._cursor().execute("ROLLBACK")
+
+    def canceller(self) -> Callable[[], None]:
+        cursor = self._cursor()
+
+        def cancel() -> None:
+            with suppress(duckdb.Error):
+                cursor.interrupt()
+
+        return cancel
 
     def interrupt(self) -> None:
         with self._lock:

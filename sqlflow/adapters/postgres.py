@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from typing import Any, ClassVar
 
@@ -291,6 +291,15 @@ class PostgresAdapter:
             return
         with suppress(psycopg.Error):
             con.execute("ROLLBACK")
+
+    def canceller(self) -> Callable[[], None]:
+        con = self._connection()
+
+        def cancel() -> None:
+            with suppress(psycopg.Error):
+                con.cancel_safe(timeout=2.0)
+
+        return cancel
 
     def interrupt(self) -> None:
         with self._lock:

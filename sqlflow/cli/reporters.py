@@ -46,6 +46,14 @@ class RichReporter:
                     highlight=False,
                 )
             return
+        if event.kind == "node_retry":
+            with self.lock:
+                self.console.print(
+                    f"      [yellow]RETRY[/] {escape(event.name or '')} in {event.seconds or 0:.1f}s "
+                    f"[dim]({escape(event.message or '')})[/]",
+                    highlight=False,
+                )
+            return
         if event.kind != "node_finished":
             return
         word, color = STATUS_STYLE.get(event.status or "", ((event.status or "?").upper(), "white"))

@@ -25,6 +25,7 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "severity": ("error", "warn"),
     "strategy": ("timestamp", "check"),
     "hard_deletes": ("ignore", "invalidate", "new_record"),
+    "on_failure": ("fail", "skip_downstream", "continue"),
 }
 APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook", "depends_on"})
 UPDATED_KEYS = frozenset({"meta", "docs", "column_types"})

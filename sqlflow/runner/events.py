@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 # interval_finished: one batch of a time-range model was written and recorded (message: its bounds)
-EventKind = Literal["run_started", "node_started", "node_finished", "interval_finished", "run_finished"]
+# node_retry: an attempt failed and will be retried in `seconds` (message: the error)
+EventKind = Literal[
+    "run_started", "node_started", "node_finished", "interval_finished", "node_retry", "run_finished"
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlflow.adapters import TMP_SUFFIX, Adapter, Catalog
 from sqlflow.adapters.sql import create_schema, drop_relation
 from sqlflow.errors import SqlflowError
-from sqlflow.manifest import Manifest, Relation
+from sqlflow.manifest import Manifest, ModelNode, Relation
 from sqlflow.materializations import BuildContext, RelationCache
 from sqlflow.runner.events import Reporter, RunEvent, sample_table
 from sqlflow.runner.history import History
@@ -58,6 +58,7 @@ def execute_plan(
     target_schema: str | None = None,
     scheduled_at: datetime | None = None,
     history: History | None = None,
+    pools: Mapping[str, int] | None = None,
 ) -> RunResult:
     """Run every step of `plan` on `adapter`; the result of each, in plan order.
 
@@ -79,6 +80,7 @@ def execute_plan(
         target_schema=target_schema,
         scheduled_at=scheduled_at or datetime.now(UTC),
         history=history,
+        pools=pools,
     )
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
@@ -123,6 +125,7 @@ class _Run:
         target_schema: str | None,
         scheduled_at: datetime,
         history: History | None,
+        pools: Mapping[str, int] | None = None,
     ) -> None:
         self.history = history
         self.emit_lock = threading.Lock()  # interval events come from worker threads
@@ -135,6 +138,18 @@ class _Run:
         self.fail_fast = fail_fast
         self.steps: Mapping[str, Step] = plan.by_id()
         self.position = {step.unique_id: i for i, step in enumerate(plan.steps)}
+        self.pools = dict(pools or {})
+        self.pool_busy = dict.fromkeys(self.pools, 0)
+        self.pool_of: dict[str, str] = {}
+        self.priority: dict[str, int] = {}
+        for step in plan.steps:
+            node = manifest.nodes.get(step.unique_id)
+            if isinstance(node, ModelNode):
+                if node.config.pool:
+                    self.pool_of[step.unique_id] = node.config.pool
+                if node.config.priority:
+                    self.priority[step.unique_id] = node.config.priority
+        self.remaining: dict[str, float] = {}  # the longest path of known durations from a step to the end
         self.children: dict[str, list[str]] = {uid: [] for uid in self.steps}
         for step in plan.steps:
             for up in step.waits_for:
@@ -175,7 +190,9 @@ class _Run:
                 cancel=self.cancel,
                 history=self.history,
                 on_interval=self._interval_done,
+                on_retry=self._retrying,
             )
+            self._critical_paths()
             self._schedule(threads)
         result = RunResult(
             results=tuple(self.results[step.unique_id] for step in self.plan.steps),
@@ -202,7 +219,7 @@ class _Run:
             {step.unique_id: step.waits_for for step in self.plan.steps}
         )
         sorter.prepare()
-        ready: list[tuple[int, str]] = []
+        ready: list[tuple[tuple[int, float, int], str]] = []
         running: dict[Future[NodeResult], str] = {}
         busy = 0  # running steps that hold a worker slot (sensors do not)
         current: str | None = None  # the step running on this thread (threads=1)
@@ -214,7 +231,7 @@ class _Run:
                 while sorter.is_active():
                     for uid in sorter.get_ready():
                         if not self.steps[uid].waits:
-                            heapq.heappush(ready, (self.position[uid], uid))
+                            heapq.heappush(ready, (self._rank(uid), uid))
                         elif not self._settle(uid):  # a sensor starts at once, on a thread of its own
                             self._started(uid)
                             running[self._start_sensor(self.steps[uid])] = uid
@@ -222,14 +239,18 @@ class _Run:
                             sorter.done(uid)
                     ran_here = False
                     while ready and (pool is None or busy < threads):
-                        _, uid = heapq.heappop(ready)
+                        uid = self._next_startable(ready)
+                        if uid is None:
+                            break  # every ready step waits for room in its pool
                         if self._settle(uid):
+                            self._release_pool(uid)
                             sorter.done(uid)
                             continue
                         self._started(uid)
                         if pool is None:
                             current = uid
                             self._finish(self._run_step(self.steps[uid]))
+                            self._release_pool(uid)
                             current = None
                             sorter.done(uid)
                             ran_here = True
@@ -241,6 +262,7 @@ class _Run:
                         for future in sorted(done, key=lambda f: self.position[running[f]]):
                             uid = running.pop(future)
                             busy -= 0 if self.steps[uid].waits else 1
+                            self._release_pool(uid)
                             self._finish(future.result())
                             sorter.done(uid)
         except KeyboardInterrupt:
@@ -253,6 +275,48 @@ class _Run:
             if step.unique_id not in self.results:
                 reason = self.stop or self._skip_reason(step.unique_id) or "skipped"
                 self._finish(self._skipped(step.unique_id, reason))
+
+    # -- the ready queue ------------------------------------------------------------------------------------
+
+    def _critical_paths(self) -> None:
+        """The longest remaining path of each step, from the last durations in the state store: the queue
+        starts the step that leads the longest chain first."""
+        durations: Mapping[str, float] = {}
+        if self.history is not None:
+            with suppress(SqlflowError):
+                durations = self.history.store.last_durations()
+        if not durations:
+            return
+        for step in reversed(self.plan.steps):
+            uid = step.unique_id
+            after = max((self.remaining.get(c, 0.0) for c in self.children[uid]), default=0.0)
+            self.remaining[uid] = durations.get(uid, 0.0) + after
+
+    def _rank(self, uid: str) -> tuple[int, float, int]:
+        """Ready steps start by priority (higher first), then longest remaining path, then plan order."""
+        return (-self.priority.get(uid, 0), -round(self.remaining.get(uid, 0.0), 3), self.position[uid])
+
+    def _next_startable(self, ready: list[tuple[tuple[int, float, int], str]]) -> str | None:
+        """Pop the first ready step whose pool has room (the others stay queued)."""
+        held = []
+        found = None
+        while ready:
+            entry = heapq.heappop(ready)
+            pool = self.pool_of.get(entry[1])
+            if pool is None or self.pool_busy.get(pool, 0) < self.pools.get(pool, 1):
+                found = entry[1]
+                if pool is not None:
+                    self.pool_busy[pool] = self.pool_busy.get(pool, 0) + 1
+                break
+            held.append(entry)
+        for entry in held:
+            heapq.heappush(ready, entry)
+        return found
+
+    def _release_pool(self, uid: str) -> None:
+        pool = self.pool_of.get(uid)
+        if pool is not None and self.pool_busy.get(pool, 0) > 0:
+            self.pool_busy[pool] -= 1
 
     def _settle(self, uid: str) -> bool:
         """Finish a step whose result is known without running it: an audit its model already ran, or a
@@ -383,6 +447,20 @@ class _Run:
             )
         )
 
+    def _retrying(self, step: Step, result: NodeResult, attempt: int, delay: float) -> None:
+        self._emit(
+            RunEvent(
+                kind="node_retry",
+                unique_id=step.unique_id,
+                name=step.name,
+                resource_type=step.resource_type,
+                materialized=step.materialized,
+                status="error",
+                seconds=delay,
+                message=f"attempt {attempt} failed: {result.message}",
+            )
+        )
+
     def _record(self, result: NodeResult) -> None:
         """The node's run in the state store, unless it was recorded with its data."""
         history, runner = self.history, self.runner
@@ -393,6 +471,7 @@ class _Run:
                 history.run_id,
                 result.unique_id,
                 result.status,
+                attempt=result.attempts,
                 started_at=result.started_at,
                 ended_at=result.completed_at,
                 rows_affected=result.failures if result.resource_type == "test" else result.rows_affected,
@@ -404,10 +483,16 @@ class _Run:
         step = self.steps[uid]
         if step.waits and result.status == "skipped" and self.stop and result.started_at is not None:
             result = dataclasses.replace(result, message=self.stop)  # a sensor cancelled by fail-fast
+        policy = self._on_failure(uid)
+        if result.failed and policy != "fail":
+            result = dataclasses.replace(result, tolerated=True)
         self.results[uid] = result
         self._record(result)
-        if result.failed:
+        if result.failed and policy == "continue" and self._relation_exists(uid):
+            pass  # on_failure: continue: what is downstream reads the relation as it was
+        elif result.failed:
             self._skip_downstream(uid, f"skipped: upstream {result.name} failed")
+        if result.failed and not result.tolerated:
             if self.fail_fast and self.stop is None:
                 self.stop = f"skipped: fail-fast after {result.name} failed"
                 self.cancel.set()
@@ -429,6 +514,19 @@ class _Run:
                 sample=sample_table(result.sample_rows),
             )
         )
+
+    def _on_failure(self, uid: str) -> str:
+        node = self.manifest.nodes.get(uid)
+        if isinstance(node, ModelNode) and node.config.on_failure:
+            return node.config.on_failure
+        return "fail"
+
+    def _relation_exists(self, uid: str) -> bool:
+        step = self.steps[uid]
+        runner = self.runner
+        if step.relation is None or runner is None:
+            return False
+        return runner.ctx.relations.get(step.relation) is not None
 
     def _skip_downstream(self, uid: str, reason: str) -> None:
         """Mark every step downstream of `uid` to be skipped; with several failed upstream steps, the

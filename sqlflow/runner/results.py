@@ -29,6 +29,8 @@ class NodeResult:
     completed_at: datetime | None = None
     sample_rows: tuple[Mapping[str, Any], ...] = ()  # tests that found failing rows: up to 5 of them
     materialized: str | None = None
+    attempts: int = 1  # builds tried (retries + 1 when every retry was used)
+    tolerated: bool = False  # a failure its on_failure policy keeps from failing the run
 
     @property
     def failed(self) -> bool:
@@ -59,6 +61,8 @@ class NodeResult:
         }
         if self.sample_rows:
             doc["sample_rows"] = [dict(row) for row in self.sample_rows]
+        if self.attempts > 1:
+            doc["attempts"] = self.attempts
         return doc
 
 
@@ -75,7 +79,7 @@ class RunResult:
     @property
     def failed(self) -> bool:
         """True when a node errored or a test failed (warnings do not count), or the run was interrupted."""
-        return self.interrupted or any(r.failed for r in self.results)
+        return self.interrupted or any(r.failed and not r.tolerated for r in self.results)
 
     def counts(self) -> dict[str, int]:
         """How many nodes ended in each status."""

@@ -8,6 +8,7 @@ executor does. Imports no driver.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from sqlflow.checks.sensors import TestPoke, WaitOutcome, describe_duration, sen
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
 from sqlflow.materializations import BuildContext, BuildResult, materialize, materialize_audited
+from sqlflow.materializations.files import load_files
 from sqlflow.materializations.incremental import wants_full_refresh
 from sqlflow.materializations.time_range import (
     TimeRangeRun,
@@ -33,10 +35,13 @@ from sqlflow.materializations.time_range import (
 from sqlflow.runner.history import History
 from sqlflow.runner.plan import Step
 from sqlflow.runner.results import NodeResult
+from sqlflow.runner.retries import retry_policy, timeout_of
 from sqlflow.state.intervals import Interval
 
 # (step, interval, rows inserted, seconds): a time-range batch was committed (called on the worker thread)
 IntervalDone = Callable[[Step, Interval, int | None, float], None]
+# (step, the failed attempt's result, its number, seconds until the next attempt)
+RetryNotice = Callable[[Step, NodeResult, int, float], None]
 
 
 class StepRunner:
@@ -54,9 +59,11 @@ class StepRunner:
         cancel: threading.Event,
         history: History | None = None,
         on_interval: IntervalDone | None = None,
+        on_retry: RetryNotice | None = None,
     ) -> None:
         self.history = history
         self.on_interval = on_interval
+        self.on_retry = on_retry
         self.recorded: set[str] = set()  # steps whose node run was recorded with their data
         self.manifest = manifest
         self.steps = steps
@@ -70,17 +77,43 @@ class StepRunner:
 
     def build(self, step: Step) -> tuple[NodeResult, dict[str, NodeResult]]:
         """Build a model or seed; with audits, inside one transaction that publishes only when they pass.
+        A failure its retry policy allows is tried again after a growing delay (each attempt recorded).
         The result of the step, and those of the audits that ran (by unique id)."""
         node = self.manifest.nodes[step.unique_id]
         assert isinstance(node, ModelNode)
+        policy = retry_policy(node)
+        attempt = 1
+        while True:
+            result, audits = self._build_once(node, step, attempt)
+            result = dataclasses.replace(result, attempts=attempt)
+            if (
+                result.status != "error"
+                or attempt > policy.retries
+                or self.cancel.is_set()
+                or not policy.allows(result.message or "")
+            ):
+                return result, audits
+            delay = policy.delay_before(attempt)
+            self._record_attempt(result, attempt)
+            if self.on_retry is not None:
+                self.on_retry(step, result, attempt, delay)
+            if self.cancel.wait(delay):  # fail-fast or Ctrl-C while waiting: give up now
+                return result, audits
+            attempt += 1
+
+    def _build_once(
+        self, node: ModelNode, step: Step, attempt: int
+    ) -> tuple[NodeResult, dict[str, NodeResult]]:
         started_at, clock = datetime.now(UTC), time.perf_counter()
         audits: dict[str, NodeResult] = {}
         rows = None
+        timer, timed_out = self._timeout(node)
         try:
+            load_files(node, self.ctx)  # the CSV files it reads, on an engine that cannot read them in SQL
             if is_time_range(node):
                 built = self._time_range(node, step, audits)
             elif step.audits or self.history is not None:
-                built = self._publish(node, step, audits, started_at)
+                built = self._publish(node, step, audits, started_at, attempt)
             else:
                 built = materialize(node, self.ctx)
             status, message, rows = "success", built.message, built.rows_affected
@@ -88,10 +121,53 @@ class StepRunner:
             status, message = "error", str(exc)
         except Exception as exc:  # a bug must not stop the other branches; the message says what it was
             status, message = "error", f"{type(exc).__name__}: {exc}"
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if status == "error" and timed_out.is_set():
+            message = f"timed out after {describe_duration(timeout_of(node) or 0)}: the query was cancelled"
         return _result(step, status, message, started_at, clock, rows=rows), audits
 
+    def _timeout(self, node: ModelNode) -> tuple[threading.Timer | None, threading.Event]:
+        """A started timer that cancels this thread's statement when the node's `timeout` passes."""
+        fired = threading.Event()
+        seconds = timeout_of(node)
+        if seconds is None:
+            return None, fired
+        cancel = self.adapter.canceller()
+
+        def expire() -> None:
+            fired.set()
+            cancel()
+
+        timer = threading.Timer(seconds, expire)
+        timer.daemon = True
+        timer.start()
+        return timer, fired
+
+    def _record_attempt(self, result: NodeResult, attempt: int) -> None:
+        """A failed attempt that will be retried, in the run history."""
+        history = self.history
+        if history is None:
+            return
+        with suppress(SqlflowError):
+            history.store.record_node(
+                history.run_id,
+                result.unique_id,
+                "error",
+                attempt=attempt,
+                started_at=result.started_at,
+                ended_at=result.completed_at,
+                message=result.message,
+            )
+
     def _publish(
-        self, node: ModelNode, step: Step, audits: dict[str, NodeResult], started_at: datetime
+        self,
+        node: ModelNode,
+        step: Step,
+        audits: dict[str, NodeResult],
+        started_at: datetime,
+        attempt: int = 1,
     ) -> BuildResult:
         """Build, audit and record the node run in one transaction."""
         stash: list[tuple[Relation, Any]] = []
@@ -105,6 +181,7 @@ class StepRunner:
                 history.run_id,
                 node.unique_id,
                 "success",
+                attempt=attempt,
                 started_at=started_at,
                 ended_at=datetime.now(UTC),
                 rows_affected=built.rows_affected,

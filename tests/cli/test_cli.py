@@ -64,7 +64,7 @@ def test_failed_model_skips_descendants_and_prints_resume(shop: Path, runner: Cl
     assert results["model.shop.orders"] == "error"
     assert results["model.shop.customers"] == "skipped"
     assert results["model.shop.stg_customers"] == "success"  # independent branch went on
-    assert "To resume: sqlflow run --select result:error+" in out
+    assert "To resume: sqlflow retry" in out
     # the previous table is untouched
     assert rows(shop, "select count(*) from main.orders") == [(50,)]
 
