@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -219,11 +219,14 @@ def run(
     dry_run: bool = False,
     reporter: Reporter | None = None,
     now: datetime | None = None,
+    skip_ids: Collection[str] = (),
+    retry_of: str | None = None,
 ) -> RunOutcome:
     """seed | run | test | build: compile, select, plan, execute, write run_results.json.
 
     The run is recorded in the state store; `now` (default: the clock) is the time a time-range model's
-    missing intervals are counted up to, and a time sensor's delay counts from.
+    missing intervals are counted up to, and a time sensor's delay counts from. `skip_ids` leaves nodes
+    out of the selection (what a retried run already did; `retry_of` names that run).
     """
     invocation_id = str(uuid.uuid4())
     started_at = now or datetime.now(UTC)
@@ -231,6 +234,7 @@ def run(
     selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
     if command in ("run", "build"):  # a selected model still waits for the sensors it depends on
         selected |= upstream_sensors(compiled.manifest, compiled.dag, selected)
+    selected -= frozenset(skip_ids)
     plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
     if dry_run:
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
@@ -239,7 +243,10 @@ def run(
 
     project = compiled.project
     horizons = time_range_horizons(compiled.manifest, plan, started_at)
+    check_orchestration(compiled.manifest, plan, project)
     args = {"which": command, "select": list(select_), "exclude": list(exclude), "vars": dict(options.vars)}
+    if retry_of:
+        args["retry_of"] = retry_of
     adapter = connect(project)
     try:
         history = start_history(
@@ -265,6 +272,7 @@ def run(
             target_schema=project.target.schema,
             scheduled_at=started_at,
             history=history,
+            pools=project.pools,
         )
         finish_history(history, result, ended_at=datetime.now(UTC))
     finally:
@@ -283,6 +291,100 @@ def run(
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
     return RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
+
+
+def check_orchestration(manifest: Manifest, plan: Plan, project: Project) -> None:
+    """Before anything runs: every planned model's pool is declared, its retry and timeout settings read."""
+    from sqlflow.errors import SourceLocation
+    from sqlflow.runner.retries import retry_policy, timeout_of
+
+    for step in plan.steps:
+        node = manifest.nodes.get(step.unique_id)
+        if not isinstance(node, ModelNode):
+            continue
+        retry_policy(node)
+        timeout_of(node)
+        pool = node.config.pool
+        if pool is not None and pool not in project.pools:
+            raise ConfigError(
+                f"{node.name} runs in pool '{pool}', which sqlflow.yml does not declare",
+                location=SourceLocation(node.path),
+                hint=did_you_mean(pool, list(project.pools)) or f"add pools: {{{pool}: 1}} to sqlflow.yml",
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryOutcome:
+    """What `sqlflow retry` found: the run it resumes (None when there was nothing to resume)."""
+
+    run_id: str | None
+    command: str | None
+    status: str | None
+    outcome: RunOutcome | BackfillOutcome | None
+
+
+def retry(
+    options: Options,
+    *,
+    threads: int | None = None,
+    fail_fast: bool = False,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> RetryOutcome:
+    """Run again what the last run left undone: its nodes that failed, were skipped or never finished
+    (read from the state store, so it works after a crash), with the same command, selection and vars."""
+    from sqlflow.state.store import StateStore
+
+    project = load(options)
+    adapter = connect(project)
+    try:
+        store = StateStore(adapter, state_schema(project))
+        last = store.last_run() if store.version() > 0 else None
+        attempts = store.node_runs(last.run_id) if last is not None else []
+    finally:
+        adapter.close()
+    if last is None:
+        raise SelectionError("there is no run to retry", hint="the state store has no run yet")
+    if last.status == "success":
+        return RetryOutcome(run_id=last.run_id, command=last.command, status=last.status, outcome=None)
+    args = dict(last.args)
+    final: dict[str, tuple[int, str]] = {}
+    for attempt in attempts:  # the last attempt of each node decides
+        if attempt.unique_id not in final or attempt.attempt >= final[attempt.unique_id][0]:
+            final[attempt.unique_id] = (attempt.attempt, attempt.status)
+    done = {uid for uid, (_, status) in final.items() if status in ("success", "pass", "warn")}
+    again = dataclasses.replace(options, vars={**(args.get("vars") or {}), **options.vars})
+    select_, exclude = list(args.get("select") or ()), list(args.get("exclude") or ())
+    command = str(args.get("which") or last.command)
+    outcome: RunOutcome | BackfillOutcome
+    if command == "backfill":  # a backfill resumes by itself: the intervals written are not redone
+        outcome = backfill(
+            again,
+            start=str(args["start"]),
+            end=str(args["end"]),
+            select_=select_,
+            exclude=exclude,
+            cascade=bool(args.get("cascade")),
+            threads=threads,
+            fail_fast=fail_fast,
+            dry_run=dry_run,
+            reporter=reporter,
+        )
+    else:
+        outcome = run(
+            command,  # type: ignore[arg-type]
+            again,
+            select_=select_,
+            exclude=exclude,
+            threads=threads,
+            fail_fast=fail_fast,
+            full_refresh=bool(args.get("full_refresh")),
+            dry_run=dry_run,
+            reporter=reporter,
+            skip_ids=done,
+            retry_of=last.run_id,
+        )
+    return RetryOutcome(run_id=last.run_id, command=command, status=last.status, outcome=outcome)
 
 
 def state_schema(project: Project) -> str:
@@ -358,6 +460,7 @@ def backfill(
     plan = dataclasses.replace(
         build_plan(manifest, compiled.dag, models, command="run"), command="backfill"
     )
+    check_orchestration(manifest, plan, project)
     adapter = connect(project)
     try:
         store = StateStore(adapter, state_schema(project))
@@ -406,6 +509,7 @@ def backfill(
             target_schema=project.target.schema,
             scheduled_at=started_at,
             history=history,
+            pools=project.pools,
         )
         for r in result.results:
             if r.unique_id in windows and r.status == "success":
@@ -479,7 +583,7 @@ def resume_command(command: str, outcome: RunOutcome) -> str | None:
     """The command that re-runs what failed or was skipped, or None when nothing did."""
     if outcome.result is None or not outcome.result.failed:
         return None
-    return f"sqlflow {command} --select result:error+ result:fail+ result:skipped+"
+    return "sqlflow retry"
 
 
 def list_nodes(

@@ -404,7 +404,9 @@ def init(name: str) -> None:
 
 def _add_interval_commands() -> None:
     from sqlflow.cli.intervals import backfill, status
+    from sqlflow.cli.retry import retry
 
+    cli.add_command(retry)
     cli.add_command(backfill)
     cli.add_command(status)
     cli.add_command(status, name="intervals")

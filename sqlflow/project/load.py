@@ -47,6 +47,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         seed_configs=spec.seed_configs,
         test_configs=spec.test_configs,
         snapshot_configs=spec.snapshot_configs,
+        pools=spec.pools,
         target=resolve_target(root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir),
         model_files=files.model_files,
         seed_files=files.seed_files,

@@ -31,7 +31,7 @@ PROJECT_FILES = ("sqlflow.yml", "dbt_project.yml")
 USED_KEYS = (
     "name", "profile", "version", "config-version", "dialect", "vars", "model-paths", "seed-paths",
     "test-paths", "macro-paths", "snapshot-paths", "analysis-paths", "docs-paths", "target-path",
-    "clean-targets", "models", "seeds", "tests", "data_tests", "snapshots",
+    "clean-targets", "models", "seeds", "tests", "data_tests", "snapshots", "pools",
 )  # fmt: skip
 # dbt keys sqlflow reads without using (yet): a dbt project loads as it is.
 TOLERATED_KEYS = (
@@ -66,6 +66,7 @@ class ProjectFile:
     seed_configs: Mapping[str, Any] = field(default_factory=dict)
     test_configs: Mapping[str, Any] = field(default_factory=dict)
     snapshot_configs: Mapping[str, Any] = field(default_factory=dict)
+    pools: Mapping[str, int] = field(default_factory=dict)  # concurrency pool -> the nodes it runs at once
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -160,7 +161,23 @@ def read_project_file(root: Path) -> ProjectFile:
         seed_configs=tree("seeds"),
         test_configs=test_configs,
         snapshot_configs=tree("snapshots"),
+        pools=_pools(shown, doc),
     )
+
+
+def _pools(shown: str, doc: Mapping[str, Any]) -> dict[str, int]:
+    """`pools: {heavy: 1, api: 4}`: how many nodes of each pool may run at once."""
+    raw = expect_map(shown, doc, "pools", "")
+    out = {}
+    for name, size in raw.items():
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(
+                f"pool '{name}' must be a whole number of at least 1, not {size!r}",
+                location=key_location(shown, raw, name),
+                hint="write pools: {heavy: 1}",
+            )
+        out[str(name)] = size
+    return out
 
 
 def _project_vars(shown: str, doc: Mapping[str, Any], name: str) -> dict[str, Any]:

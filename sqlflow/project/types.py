@@ -136,6 +136,7 @@ class Project:
     seed_configs: Mapping[str, Any] = EMPTY
     test_configs: Mapping[str, Any] = EMPTY
     snapshot_configs: Mapping[str, Any] = EMPTY
+    pools: Mapping[str, int] = EMPTY  # concurrency pool -> the nodes it runs at once (`pools:`)
     target: Target
     model_files: tuple[SourceFile, ...] = ()
     seed_files: tuple[SourceFile, ...] = ()
