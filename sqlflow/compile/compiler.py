@@ -66,6 +66,8 @@ if TYPE_CHECKING:
     from sqlflow.compile.templating import Renderer
 
 _VOLATILE = ("run_started_at", "invocation_id")
+# target dialects whose engine reads files in SQL (read_csv ...); for the others sqlflow loads CSV files
+READS_FILES_IN_SQL = frozenset({"duckdb"})
 
 
 def compile_project(
@@ -357,6 +359,11 @@ class _Compile:
         templated = has_jinja(draft.file.text)
 
         dialect = self.model_dialect(draft, sql)
+        load_into = None
+        if self.target_dialect not in READS_FILES_IN_SQL and draft.kind != "test" and draft.relation:
+            from sqlflow.compile.file_loads import LoadInto
+
+            load_into = LoadInto(self.target_dialect, draft.relation, draft.unique_id)
 
         def analyse(text: str) -> Query:
             return querying.analyse(
@@ -367,6 +374,7 @@ class _Compile:
                 path=draft.file.path,
                 raw_text=draft.file.text,
                 templated=templated,
+                load_into=load_into,
             )
 
         draft.query = analyse(text)
@@ -390,6 +398,7 @@ class _Compile:
             columns=sql.column_spec(draft.query.tree, draft.query.resolved),
             hooks=(self.render_hooks(draft, "pre_hook"), self.render_hooks(draft, "post_hook")),
             file_reads=tuple(dict.fromkeys(f for q in queries for f in q.file_reads)),
+            file_loads=tuple({f.relation: f for q in queries for f in q.file_loads}.values()),
         )
         if draft.config is not None and draft.config.materialized != "ephemeral":
             self.write_now(draft, querying)

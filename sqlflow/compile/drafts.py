@@ -15,7 +15,7 @@ import sqlflow
 from sqlflow.compile.names import check_properties, folders_of
 from sqlflow.compile.snapshots import split_snapshots
 from sqlflow.errors import SourceLocation
-from sqlflow.manifest import ModelNode, NodeConfig, Relation, SourceNode, TestNode
+from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
 
@@ -50,6 +50,7 @@ class Compiled:
     columns: tuple[Any, ...]  # a column spec, see sql.column_spec
     hooks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # pre_hook, post_hook, rendered
     file_reads: tuple[str, ...] = ()  # files read through table functions, as written
+    file_loads: tuple[FileLoad, ...] = ()  # the CSV files sqlflow loads (an engine that cannot read them)
 
 
 @dataclass(slots=True)
@@ -183,6 +184,7 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
         sources=c.sources if c else (),
         external_tables=c.external_tables if c else (),
         file_reads=c.file_reads if c else (),
+        file_loads=c.file_loads if c else (),
     )
 
 

@@ -227,6 +227,28 @@ def replace_table(use: TableUse, replacement: exp.Table) -> None:
         node.set("alias", exp.TableAlias(this=exp.to_identifier(use.parts[2])))
 
 
+INTERVAL_START, INTERVAL_END = "__sqlflow_start__", "__sqlflow_end__"
+
+
+def unaliased_filtered_refs(tree: exp.Expression) -> list[tuple[exp.Subquery, exp.Table, exp.Literal]]:
+    """The subqueries a ref prints as in a time-range model (`(select * from t where c >= '__sqlflow_start__'
+    and c < '__sqlflow_end__')`) read in a FROM or JOIN without an alias: each with its table and its end
+    literal (the last token before the closing parenthesis)."""
+    found = []
+    for sub in tree.find_all(exp.Subquery):
+        body = sub.this
+        if sub.args.get("alias") is not None or not isinstance(sub.parent, exp.From | exp.Join):
+            continue
+        if not isinstance(body, exp.Select) or not isinstance(body.args.get("where"), exp.Where):
+            continue
+        from_ = body.args.get("from_")
+        table = from_.this if from_ is not None else None
+        literals = {lit.this: lit for lit in body.args["where"].find_all(exp.Literal) if lit.is_string}
+        if isinstance(table, exp.Table) and INTERVAL_START in literals and INTERVAL_END in literals:
+            found.append((sub, table, literals[INTERVAL_END]))
+    return found
+
+
 def cte_identifier(text: str) -> exp.Identifier:
     """An identifier from its SQL text: `"x y"` (quoted) or `x`."""
     if text.startswith('"') and text.endswith('"'):

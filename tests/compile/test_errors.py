@@ -297,8 +297,9 @@ def test_construct_the_target_cannot_express(compile_files) -> None:
     with pytest.raises(
         TranspileError,
         match=exactly(
-            "models/a.sql: cannot write model 'a' in postgres: PostgreSQL does not support IGNORE NULLS. "
-            "(write this part in a way postgres supports, or set dialect:)"
+            "models/a.sql:1: cannot write model 'a' in postgres: PostgreSQL does not support IGNORE NULLS, "
+            "in `FIRST_VALUE(x IGNORE NULLS)` (write it in a form postgres supports, or write this model in "
+            "postgres SQL and set dialect: postgres in its config)"
         ),
     ):
         compile_files(

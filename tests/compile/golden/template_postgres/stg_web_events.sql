@@ -1,0 +1,1 @@
+/* Page views exported by the web shop into landing/. Reading the files makes this model depend on the */ /* file sensor `landing_files` (see models/sources/sources.yml), so it waits until they have arrived. */ SELECT event_id, customer_id, page, CAST(occurred_at AS TIMESTAMP) AS occurred_at FROM "shop"."__sqlflow_file_4ccaad057cee"
