@@ -126,7 +126,8 @@ def reference(name: str, plain: bool) -> str:
 
 
 def model_sql(model: Model) -> str:
-    """The SQL text of one model: CTEs reading the upstream models, then a join, a window or an aggregate."""
+    """The SQL text of one model: CTEs reading the upstream models, then a join, a window or an aggregate.
+    Written to run on DuckDB and, transpiled, on PostgreSQL (no round(double, 2): PostgreSQL lacks it)."""
     lines: list[str] = [f"-- {model.name}: layer {model.layer}, {model.shape} of {', '.join(model.upstream)}"]
     if model.materialized == "view":
         lines.append("{{ config(materialized='view') }}")
@@ -152,7 +153,7 @@ def model_sql(model: Model) -> str:
             "select\n"
             "    id,\n"
             "    grp,\n"
-            "    round(amount, 2) as amount,\n"
+            "    round(amount * 100) / 100 as amount,\n"
             "    ts,\n"
             "    case when amount < 0 then 'negative' when label is null then 'unknown' else label end\n"
             "        as label\n"
@@ -204,7 +205,7 @@ def shape_tail(shape: str) -> str:
             "select\n"
             "    id,\n"
             "    grp,\n"
-            "    round(case when rn = 1 then amount * (1 + share) else amount end, 2) as amount,\n"
+            "    round(case when rn = 1 then amount * (1 + share) else amount end * 100) / 100 as amount,\n"
             "    ts,\n"
             "    case when rn <= 3 then 'top' when share > 0.1 then 'large' else label end as label\n"
             "from (\n"
@@ -220,7 +221,7 @@ def shape_tail(shape: str) -> str:
             "select\n"
             "    b.id,\n"
             "    b.grp,\n"
-            "    round(b.amount * 0.5 + g.total / g.n * 0.5, 2) as amount,\n"
+            "    round((b.amount * 0.5 + g.total / g.n * 0.5) * 100) / 100 as amount,\n"
             "    b.ts,\n"
             "    case\n"
             "        when b.amount > g.total / g.n then 'above'\n"
@@ -238,7 +239,7 @@ def shape_tail(shape: str) -> str:
         "select\n"
         "    id,\n"
         "    grp,\n"
-        "    round(amount, 2) as amount,\n"
+        "    round(amount * 100) / 100 as amount,\n"
         "    ts,\n"
         "    case when amount >= 500 then 'big' when amount >= 100 then 'mid' else label end as label\n"
         "from base"

@@ -5,14 +5,15 @@
 For each size N: generate a project (bench/generate.py), time `sqlflow compile` cold (no target/) and warm
 (unchanged project, so the content-hash cache answers), seed (untimed), time `sqlflow run`, and measure the
 peak memory of each subprocess. The floor is the same compiled SQL from target/manifest.json executed in
-dependency order in ONE DuckDB connection on a copy of the seeded database: what any runner must pay.
-See bench/README.md. Standard library plus duckdb (for the floor only); imports nothing from sqlflow.
+dependency order in ONE connection: DuckDB on a copy of the seeded database, or, for a PostgreSQL
+`--target`, psycopg in a fresh schema the seeds were loaded into by `sqlflow seed`: what any runner must
+pay. See bench/README.md. Standard library plus duckdb or psycopg (for the floor only) and pyyaml (to read
+a --target's profile); imports nothing from sqlflow.
 """
 
 from __future__ import annotations
 
 import argparse
-import graphlib
 import json
 import os
 import shutil
@@ -27,6 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import PROJECT_NAME, generate
+from targets import (
+    BenchTarget,
+    drop_schemas,
+    floor_environment,
+    floor_statements,
+    load_target,
+    postgres_floor_seconds,
+    set_aside,
+)
 
 DATABASE = f"{PROJECT_NAME}.duckdb"
 
@@ -105,36 +115,15 @@ def floor_seconds(manifest_path: Path, database: Path) -> tuple[float, int]:
     """
     import duckdb
 
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    models = {uid: n for uid, n in manifest["nodes"].items() if n.get("resource_type") == "model"}
-    graph = {uid: [d for d in n["depends_on"]["nodes"] if d in models] for uid, n in models.items()}
-    statements: list[str] = []
-    schemas: set[str] = set()
-    for uid in graphlib.TopologicalSorter(graph).static_order():
-        node = models[uid]
-        materialized = node["config"]["materialized"]
-        if materialized == "ephemeral":
-            continue
-        kind = "VIEW" if materialized == "view" else "TABLE"
-        schemas.add(node["schema"])
-        sql = node["compiled_code"].strip().rstrip(";")
-        statements.append(
-            f"CREATE OR REPLACE {kind} {quote(node['schema'])}.{quote(node['alias'])} AS\n{sql}\n"
-        )
+    statements, models = floor_statements(manifest_path, replace=True)
     start = time.perf_counter()
     con = duckdb.connect(str(database))
     try:
-        for schema in sorted(schemas):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
         for statement in statements:
             con.execute(statement)
     finally:
         con.close()
-    return time.perf_counter() - start, len(models)
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return time.perf_counter() - start, models
 
 
 def bench_size(n: int, root: Path, args: argparse.Namespace) -> SizeResult:
@@ -146,12 +135,34 @@ def bench_size(n: int, root: Path, args: argparse.Namespace) -> SizeResult:
     result = SizeResult(models=n)
     say(f"[{n}] generating into {project}")
     generate(project, models=n, seed=args.seed)
+    target = load_target(args.target, n) if args.target else None
+    try:
+        return _bench_size(n, project, logs, root, args, result, target)
+    finally:
+        if target is not None and target.type == "postgres":
+            drop_schemas(target)
+
+
+def _bench_size(
+    n: int,
+    project: Path,
+    logs: Path,
+    root: Path,
+    args: argparse.Namespace,
+    result: SizeResult,
+    target: BenchTarget | None,
+) -> SizeResult:
     base = sqlflow_command(args.sqlflow)
-    extra = ["--target", args.target] if args.target else []
+    extra = ["--target", target.name] if target else []
     env = {**os.environ, "NO_COLOR": "1"}
-    if not args.target:  # no profile at all, so the embedded DuckDB default whatever ~/.sqlflow holds
+    if target is None:  # no profile at all, so the embedded DuckDB default whatever ~/.sqlflow holds
         env["SQLFLOW_PROFILES_DIR"] = str(root / "no_profiles")
         (root / "no_profiles").mkdir(exist_ok=True)
+    else:  # the profile's output, written into the project (PostgreSQL: with a schema of its own)
+        target.write_profiles(project)
+        env["SQLFLOW_PROFILES_DIR"] = str(project)
+        if target.schema:
+            say(f"[{n}] target {target.name} ({target.type}), schema {target.schema}")
 
     def step(name: str, *words: str) -> Step:
         say(f"[{n}] sqlflow {' '.join(words)}")
@@ -169,28 +180,38 @@ def bench_size(n: int, root: Path, args: argparse.Namespace) -> SizeResult:
     step("compile_warm", "compile")
     if step("seed", "seed").returncode != 0:
         return result
-    floor_db = root / f"floor_{n}" / DATABASE  # same file name, so the catalog name matches
-    if not args.target:
+    kind = target.type if target else "duckdb"
+    source_db = target.duckdb_path(project) if target else project / DATABASE
+    floor_db = root / f"floor_{n}" / source_db.name  # same file name, so the catalog name matches
+    if kind == "duckdb":
         floor_db.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", ".wal"):
-            source = project / (DATABASE + suffix)
+            source = Path(str(source_db) + suffix)
             if source.exists():
                 shutil.copyfile(source, str(floor_db) + suffix)
     threads = ["--threads", str(args.threads)] if args.threads else []
     if step("run", "run", *threads).returncode != 0:
         return result
-    if args.target:
-        result.floor_note = "floor: n/a (only measured for the embedded DuckDB default target)"
+    manifest = project / "target" / "manifest.json"
+    if kind == "duckdb":
+        say(f"[{n}] floor: the compiled SQL in one DuckDB connection")
+        floor_cmd = [sys.executable, __file__, "--floor", str(manifest), str(floor_db)]
+    elif kind == "postgres" and target is not None:
+        aside = set_aside(target)
+        say(f"[{n}] floor: sqlflow's schema moved to {aside}; seeds loaded again by `sqlflow seed`")
+        reseed = run_measured([*base, "seed", *extra], cwd=project, log=logs / "floor_seed.log", env=env)
+        if reseed.returncode != 0:
+            result.floor_note = f"floor: failed, `sqlflow seed` exited {reseed.returncode} (see {reseed.log})"
+            say(f"[{n}] {result.floor_note}")
+            return result
+        say(f"[{n}] floor: the compiled SQL through one psycopg connection, in the fresh {target.schema}")
+        floor_cmd = [sys.executable, __file__, "--floor-postgres", str(manifest)]
+        env = {**env, **floor_environment(target)}
+    else:
+        result.floor_note = f"floor: n/a (measured for duckdb and postgres targets, not {kind})"
         say(f"[{n}] {result.floor_note}")
         return result
-    say(f"[{n}] floor: the compiled SQL in one DuckDB connection")
-    manifest = project / "target" / "manifest.json"
-    done = run_measured(
-        [sys.executable, __file__, "--floor", str(manifest), str(floor_db)],
-        cwd=floor_db.parent,
-        log=logs / "floor.log",
-        env=env,
-    )
+    done = run_measured(floor_cmd, cwd=logs, log=logs / "floor.log", env=env)
     if done.returncode == 0:
         measured = json.loads(Path(done.log).read_text(encoding="utf-8").splitlines()[-1])
         result.floor_seconds, result.manifest_models = measured["seconds"], measured["models"]
@@ -305,7 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="generate into DIR and keep the projects and logs"
     )
-    parser.add_argument("--target", help="passed to sqlflow as --target; the floor is then not measured")
+    parser.add_argument(
+        "--target",
+        help="an output of the 'bench' profile in your profiles.yml (duckdb or postgres); see the README",
+    )
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     parser.add_argument(
         "--sqlflow", metavar="PATH", help="the sqlflow executable (default: beside this Python)"
@@ -315,9 +339,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--floor", nargs=2, type=Path, metavar=("MANIFEST", "DATABASE"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--floor-postgres", type=Path, metavar="MANIFEST", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.floor:
-        seconds, models = floor_seconds(*args.floor)
+    if args.floor or args.floor_postgres:
+        if args.floor:
+            seconds, models = floor_seconds(*args.floor)
+        else:
+            seconds, models = postgres_floor_seconds(args.floor_postgres)
         print(json.dumps({"seconds": seconds, "models": models}))
         return 0
 

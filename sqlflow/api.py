@@ -10,8 +10,10 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,7 @@ from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_me
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, ModelNode, SensorNode
 from sqlflow.project import find_project_root, load_project
-from sqlflow.project.types import Project
+from sqlflow.project.types import Project, ScheduleJob
 from sqlflow.runner.events import NullReporter, Reporter
 from sqlflow.runner.plan import (
     COMMAND_RESOURCES,
@@ -39,8 +41,21 @@ from sqlflow.runner.plan import (
 if TYPE_CHECKING:
     from sqlflow.adapters import Adapter
     from sqlflow.checks.freshness import FreshnessResult
+    from sqlflow.docs.build import ColumnLineage
+    from sqlflow.docs.facts import Facts
+    from sqlflow.docs.site import SiteSummary
+    from sqlflow.notify.metrics import RunMetrics
     from sqlflow.runner.intervals import ModelStatus
     from sqlflow.runner.results import RunResult
+    from sqlflow.schedule.loop import (
+        FireRequest,
+        FireResult,
+        JobStatus,
+        ScheduleSummary,
+        TickEvent,
+        TickReporter,
+    )
+    from sqlflow.state.store import StateStore
 
 ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
 
@@ -69,6 +84,7 @@ class RunOutcome:
     plan: Plan
     result: RunResult | None  # None for --dry-run
     unmatched: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()  # warnings from after the run: an alert not sent, metrics not written
 
     @property
     def failed(self) -> bool:
@@ -221,14 +237,24 @@ def run(
     now: datetime | None = None,
     skip_ids: Collection[str] = (),
     retry_of: str | None = None,
+    metrics_file: Path | None = None,
+    metrics: RunMetrics | None = None,
+    sla: float | None = None,
+    invocation_id: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunOutcome:
     """seed | run | test | build: compile, select, plan, execute, write run_results.json.
+
+    `invocation_id` is the run's id (default: a new one); setting `cancel` stops a run on another thread
+    as Ctrl-C stops one on the main thread (the scheduler's grace period ends that way).
 
     The run is recorded in the state store; `now` (default: the clock) is the time a time-range model's
     missing intervals are counted up to, and a time sensor's delay counts from. `skip_ids` leaves nodes
     out of the selection (what a retried run already did; `retry_of` names that run).
+    After the run, its alerts are sent (`sla`, in seconds, overrides notifications.sla), it is counted into
+    `metrics` and written to `metrics_file` (Prometheus textfile); see _after_run.
     """
-    invocation_id = str(uuid.uuid4())
+    invocation_id = invocation_id or str(uuid.uuid4())
     started_at = now or datetime.now(UTC)
     compiled = compile_all(options, invocation_id=invocation_id)
     selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
@@ -240,6 +266,7 @@ def run(
         return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
     from sqlflow.runner.execute import execute_plan
     from sqlflow.runner.history import finish_history, start_history
+    from sqlflow.runner.interrupts import watch_cancel
 
     project = compiled.project
     horizons = time_range_horizons(compiled.manifest, plan, started_at)
@@ -248,6 +275,7 @@ def run(
     if retry_of:
         args["retry_of"] = retry_of
     adapter = connect(project)
+    stop_watching = watch_cancel(cancel, adapter.interrupt) if cancel is not None else None
     try:
         history = start_history(
             adapter,
@@ -276,6 +304,8 @@ def run(
         )
         finish_history(history, result, ended_at=datetime.now(UTC))
     finally:
+        if stop_watching is not None:
+            stop_watching()
         adapter.close()
     doc = result.to_json()
     doc.setdefault("args", {}).update(
@@ -290,7 +320,52 @@ def run(
     )
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
-    return RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
+    outcome = RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
+    return _after_run(outcome, command, select_, exclude, started_at, sla, metrics, metrics_file)
+
+
+def _after_run(
+    outcome: RunOutcome,
+    command: str,
+    select_: Sequence[str],
+    exclude: Sequence[str],
+    started_at: datetime,
+    sla: float | None,
+    metrics: RunMetrics | None,
+    metrics_file: Path | None,
+) -> RunOutcome:
+    """Send the run's alerts and record its metrics; what fails there is a notice, never a failed run."""
+    from datetime import timedelta
+
+    from sqlflow.notify.alerts import RunInfo
+    from sqlflow.notify.report import report_run
+
+    project, result = outcome.compiled.project, outcome.result
+    if result is None or (not project.notifications.channels and metrics is None and metrics_file is None):
+        return outcome
+    info = RunInfo(
+        project=project.name,
+        target=project.target.name,
+        command=command,
+        select=tuple(select_),
+        exclude=tuple(exclude),
+        resume=resume_command(command, outcome),
+        finished_at=started_at + timedelta(seconds=result.elapsed),
+    )
+    try:
+        notices = report_run(
+            result,
+            project.notifications,
+            info,
+            open_store=_store_opener(project),
+            model_names=[n.name for n in outcome.compiled.manifest.models()],
+            sla=sla,
+            metrics=metrics,
+            metrics_file=metrics_file,
+        )
+    except Exception as exc:  # the run is over and recorded: reporting must not fail it
+        notices = [f"alerts and metrics failed: {exc}"]
+    return dataclasses.replace(outcome, notices=(*outcome.notices, *notices))
 
 
 def check_orchestration(manifest: Manifest, plan: Plan, project: Project) -> None:
@@ -694,6 +769,65 @@ def clean(options: Options) -> list[Path]:
     return removed
 
 
+def docs_generate(
+    options: Options, *, out: Path | None = None, lineage_budget: float | None = 20.0
+) -> SiteSummary:
+    """Compile, read the catalog and the state store when the database exists, and write the docs site to
+    `out` (default target/docs/); column lineage stops after `lineage_budget` seconds (None: no limit),
+    and the next generation goes on from its cache. See sqlflow/docs/."""
+    import time
+
+    from sqlflow.docs.build import CACHE_FILE, build_docs
+
+    compiled = compile_all(options)
+    project = compiled.project
+    return build_docs(
+        compiled.manifest,
+        compiled.dag,
+        root=project.root,
+        facts=_docs_facts(project, compiled.manifest),
+        out=out or project.target_dir / "docs",
+        cache_path=project.target_dir / CACHE_FILE,
+        generated_at=datetime.now(UTC),
+        clock=time.monotonic,
+        budget=lineage_budget,
+    )
+
+
+def column_lineage(
+    options: Options, column: str, *, downstream: bool = False, depth: int | None = None
+) -> ColumnLineage:
+    """`sqlflow lineage orders.amount`: the columns it derives from (`downstream`: those derived from it)."""
+    from sqlflow.docs.build import known_columns, trace_column
+
+    compiled = compile_all(options)
+    project = compiled.project
+    facts = _docs_facts(project, compiled.manifest, runs=False)
+    known = known_columns(compiled.manifest, facts, project.root)
+    return trace_column(compiled.manifest, known, column, downstream=downstream, depth=depth)
+
+
+def _docs_facts(project: Project, manifest: Manifest, *, runs: bool = True) -> Facts:
+    """The catalog and recent runs, read-only; none (with a note) when the database was never built."""
+    from sqlflow.docs.facts import Facts, read_facts
+
+    target = project.target
+    if target.type == "duckdb":
+        path = str(target.settings.get("path") or ":memory:")
+        if path.startswith(":memory:") or ("://" not in path and not Path(path).exists()):
+            note = "the database has not been built yet (run `sqlflow build`)"
+            return Facts(catalog_note=note, state_note=note)
+        target = dataclasses.replace(target, settings={**target.settings, "read_only": True})
+    try:
+        adapter = connect(dataclasses.replace(project, target=target))
+    except SqlflowError as exc:
+        return Facts(catalog_note=f"the database could not be opened: {exc}", state_note="not read")
+    try:
+        return read_facts(adapter, manifest, state_schema=state_schema(project) if runs else None)
+    finally:
+        adapter.close()
+
+
 def init_project(name: str, parent: Path) -> Path:
     """Copy the template project to parent/name, renamed to `name`."""
     if not name.isidentifier():
@@ -722,8 +856,117 @@ def template_dir() -> Path:
     raise SqlflowError("the project template is missing from this installation", hint="reinstall sqlflow")
 
 
+# -- schedules ---------------------------------------------------------------------------------------------
+
+
+def schedule(
+    options: Options,
+    *,
+    once: bool = False,
+    grace: float = 30.0,
+    jobs: Sequence[str] | None = None,
+    reporter: TickReporter | None = None,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> ScheduleSummary:
+    """Run the project's `schedules:` in the foreground until SIGTERM/SIGINT (`grace` seconds for the
+    running runs), or, with `once`, what is due now. `jobs` names the jobs (default: all)."""
+    from sqlflow.schedule.loop import run_scheduler
+
+    project = load(options)
+    return run_scheduler(
+        pick_jobs(project, jobs),
+        open_store=_store_opener(project),
+        fire=_job_runner(options),
+        once=once,
+        grace=grace,
+        reporter=reporter,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def trigger(options: Options, job: str, *, reporter: TickReporter | None = None) -> TickEvent:
+    """Run one job of `schedules:` now, recorded as a manual tick; its tick_finished event."""
+    from sqlflow.schedule.loop import trigger_job
+
+    project = load(options)
+    (chosen,) = pick_jobs(project, [job])
+    return trigger_job(
+        chosen, open_store=_store_opener(project), fire=_job_runner(options), reporter=reporter
+    )
+
+
+def schedule_list(options: Options, *, jobs: Sequence[str] | None = None, count: int = 5) -> list[JobStatus]:
+    """Per job: its next `count` ticks, and its last and running ticks from the state store."""
+    from sqlflow.schedule.loop import job_statuses
+
+    project = load(options)
+    return job_statuses(pick_jobs(project, jobs), open_store=_store_opener(project), count=count)
+
+
+def pick_jobs(project: Project, names: Sequence[str] | None) -> list[ScheduleJob]:
+    """The jobs named (all when none are); a SelectionError suggests the closest name."""
+    if not project.schedules:
+        raise ConfigError(
+            f"{project.config_file} declares no schedules",
+            hint="add a 'schedules:' list with a name and a cron per job (see docs/schedule.md)",
+        )
+    by_name = {job.name: job for job in project.schedules}
+    for name in names or ():
+        if name not in by_name:
+            raise SelectionError(
+                f"no schedule named '{name}'",
+                hint=did_you_mean(name, by_name) or "see 'sqlflow schedule --list'",
+            )
+    return [by_name[name] for name in dict.fromkeys(names)] if names else list(project.schedules)
+
+
+def _store_opener(project: Project) -> Callable[[], AbstractContextManager[StateStore]]:
+    @contextmanager
+    def open_store() -> Iterator[StateStore]:
+        from sqlflow.state.store import StateStore
+
+        adapter = connect(project)
+        try:
+            yield StateStore(adapter, state_schema(project))
+        finally:
+            adapter.close()
+
+    return open_store
+
+
+def _job_runner(options: Options) -> Callable[[FireRequest], FireResult]:
+    """What the scheduler calls per tick: `run` of the job's command and selection, as of the tick."""
+    from sqlflow.schedule.loop import FireResult
+
+    def fire(request: FireRequest) -> FireResult:
+        job = request.job
+        outcome = run(
+            job.command,  # type: ignore[arg-type]
+            dataclasses.replace(options, vars={**options.vars, **job.vars}),
+            select_=job.select,
+            exclude=job.exclude,
+            full_refresh=job.full_refresh,
+            now=request.tick,
+            invocation_id=request.run_id,
+            cancel=request.cancel,
+        )
+        result = outcome.result
+        assert result is not None
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
+        failed = [r for r in result.results if r.status in ("error", "fail")]
+        if failed:
+            counts += f"; first failure: {failed[0].name}: {failed[0].message}"
+        status = "interrupted" if result.interrupted else "error" if result.failed else "success"
+        return FireResult(status=status, message=counts or "nothing selected")
+
+    return fire
+
+
 def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    # a name of its own per thread: runs of the scheduler may write the same file at once
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(doc, default=str))
     tmp.replace(path)

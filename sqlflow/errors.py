@@ -89,6 +89,10 @@ class AdapterError(SqlflowError):
     """The database could not be reached or refused a statement."""
 
 
+class DatabaseLockedError(AdapterError):
+    """Another process holds the database file (DuckDB lets one process write a file); retrying may work."""
+
+
 class NodeFailedError(SqlflowError):
     """A node failed while running; the message is the engine's."""
 

@@ -24,11 +24,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class LocalServer:
-    """`answers[path] = (status, body)`; a body that is not bytes is sent as JSON. Unknown paths: 404."""
+    """`answers[path] = (status, body)`; a body that is not bytes is sent as JSON. Unknown paths: 404.
+
+    A POST is answered the same way and kept in `posts`: (path, headers, body bytes), in arrival order.
+    """
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, Any]] = {}
         self.hits: dict[str, int] = {}
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +47,11 @@ class LocalServer:
 
             do_HEAD = do_GET
 
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.posts.append((self.path, dict(self.headers.items()), body))
+                self.do_GET()
+
             def log_message(self, *args: object) -> None:
                 return None
 
@@ -51,6 +60,10 @@ class LocalServer:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def json_posts(self, path: str) -> list[Any]:
+        """The JSON bodies POSTed to `path`."""
+        return [json.loads(body) for p, _, body in self.posts if p == path]
 
     def __enter__(self) -> LocalServer:
         self.thread.start()

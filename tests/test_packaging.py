@@ -25,8 +25,8 @@ def test_import_and_help_load_no_engine_or_parser() -> None:
         "    cli(['--help'], prog_name='sqlflow')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('duckdb', 'sqlglot', 'psycopg', 'pyarrow', 'rich', 'jinja2') "
-        "if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('duckdb', 'sqlglot', 'psycopg', 'pyarrow', 'rich', 'jinja2', 'apprise', "
+        "'prometheus_client') if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from sqlflow.adapters.base import Adapter, Catalog, RelationType, first_line
-from sqlflow.errors import AdapterError
+from sqlflow.errors import AdapterError, DatabaseLockedError
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
 
@@ -228,7 +228,7 @@ def _open_error(path: str, exc: duckdb.Error) -> AdapterError:
     if "lock" in text.lower():
         holder = _LOCK_HOLDER.search(text)
         who = f" ({holder['program']}, PID {holder['pid']})" if holder else ""
-        return AdapterError(
+        return DatabaseLockedError(
             f"cannot open {path}: another process{who} holds it",
             hint="close the other program using the file (a DuckDB shell, a notebook, another sqlflow run) "
             "and retry",

@@ -225,21 +225,26 @@ def _body(select_sql: str) -> str:
 
 
 def column_types(relation: Relation | str, dialect: str) -> str:
-    """A query of a relation's (column name, data type) rows in column order; a str `relation` is an
-    unqualified name (a temporary table of this session).
+    """A query of a relation's (column name, data type) rows in column order, each type spelled as CREATE
+    takes it; a str `relation` is an unqualified name (a temporary table of this session).
 
     >>> column_types("orders__sqlflow_incr", "duckdb")
     'DESCRIBE "orders__sqlflow_incr"'
     >>> print(column_types(Relation(database=None, schema="main", identifier="orders"), "postgres"))
-    SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND \
-table_name = 'orders' ORDER BY ordinal_position
+    SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \
+'"main"."orders"'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
     """
+    name = quote(relation, dialect) if isinstance(relation, str) else relation_sql(relation, dialect)
     if dialect == "duckdb":  # DESCRIBE finds temporary tables too and spells types as CREATE takes them
-        name = quote(relation, dialect) if isinstance(relation, str) else relation_sql(relation, dialect)
         return f"DESCRIBE {name}"
+    if dialect == "postgres":  # format_type keeps numeric(9,2), varchar(10), arrays and enums
+        return (
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+            f"attrelid = {string_literal(name, dialect)}::regclass AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum"
+        )
     if isinstance(relation, str):
-        identifier = relation
-        schema = "pg_my_temp_schema()::regnamespace::text" if dialect == "postgres" else "CURRENT_SCHEMA"
+        identifier, schema = relation, "CURRENT_SCHEMA"
     else:
         identifier, schema = relation.identifier, string_literal(relation.schema, dialect)
     return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlflow.adapters import Adapter
-from sqlflow.adapters.sql import create_schema, create_table_as, relation_sql
+from sqlflow.adapters.sql import create_schema, create_table_as, drop_relation, relation_sql
 from sqlflow.errors import ConfigError, NodeFailedError
 from sqlflow.manifest import Relation, TestNode
 
@@ -124,7 +124,11 @@ def run_data_test(test: TestNode, adapter: Adapter, *, failures_schema: str | No
     if test.config.store_failures and failures_schema:
         stored = failures_relation(test, failures_schema)
         adapter.execute(create_schema(stored.schema, adapter.dialect))
-        adapter.execute(create_table_as(stored, sql, adapter.dialect, replace=True))
+        if adapter.replace_table_atomically:
+            adapter.execute(create_table_as(stored, sql, adapter.dialect, replace=True))
+        else:  # no CREATE OR REPLACE TABLE (PostgreSQL)
+            adapter.execute(drop_relation(stored, "table", adapter.dialect))
+            adapter.execute(create_table_as(stored, sql, adapter.dialect))
         sql = f"select * from {relation_sql(stored, adapter.dialect)}"
     _, rows = adapter.fetch(f"select count(*) from (\n{sql}\n) as sqlflow_test")
     failures = int(rows[0][0]) if rows and rows[0][0] is not None else 0

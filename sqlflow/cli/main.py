@@ -109,6 +109,7 @@ def _run_command(command: str) -> Callable[..., None]:
         fail_fast: bool,
         full_refresh: bool,
         dry_run: bool,
+        metrics_file: Path | None,
     ) -> None:
         from sqlflow import api
         from sqlflow.cli.reporters import JsonReporter, RichReporter
@@ -126,6 +127,7 @@ def _run_command(command: str) -> Callable[..., None]:
             full_refresh=full_refresh,
             dry_run=dry_run,
             reporter=reporter,
+            metrics_file=metrics_file,
         )
         _warn_unmatched(outcome.unmatched)
         if command in ("run", "build"):
@@ -136,6 +138,7 @@ def _run_command(command: str) -> Callable[..., None]:
             return
         if state.log_format == "text":
             _summary(console, command, outcome)
+        _print_notices(state, outcome.notices)
         if outcome.result.interrupted:
             click.secho("Interrupted.", fg="red", err=True)
             ctx.exit(130)
@@ -143,6 +146,17 @@ def _run_command(command: str) -> Callable[..., None]:
             ctx.exit(1)
 
     return run_cmd
+
+
+def _print_notices(state: GlobalState, notices: Sequence[str]) -> None:
+    """What went wrong after the run (an alert not sent, metrics not written): warnings, not failures."""
+    import json
+
+    for notice in notices:
+        if state.log_format == "json":
+            click.echo(json.dumps({"kind": "warning", "message": notice}))
+        else:
+            click.secho(f"Warning: {notice}", fg="yellow", err=True)
 
 
 def _print_sample(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -413,6 +427,26 @@ def _add_interval_commands() -> None:
 
 
 _add_interval_commands()
+
+
+def _add_docs_commands() -> None:
+    from sqlflow.cli.docs import docs, lineage
+
+    cli.add_command(docs)
+    cli.add_command(lineage)
+
+
+_add_docs_commands()
+
+
+def _add_schedule_commands() -> None:
+    from sqlflow.cli.schedule import schedule, trigger
+
+    cli.add_command(schedule)
+    cli.add_command(trigger)
+
+
+_add_schedule_commands()
 
 
 def main() -> None:

@@ -88,7 +88,12 @@ def select_options(func: F) -> F:
 
 
 def run_options(func: F) -> F:
-    """--threads, --fail-fast, --full-refresh, --dry-run."""
+    """--threads, --fail-fast, --full-refresh, --dry-run, --metrics-file."""
+    func = click.option(
+        "--metrics-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the run's Prometheus metrics to this file (node-exporter textfile collector: *.prom).",
+    )(func)
     func = click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")(func)
     func = click.option(
         "--full-refresh", is_flag=True, help="Rebuild incremental models (and seeds) from scratch."

@@ -51,13 +51,19 @@ def seed_path(node: ModelNode, project_root: Path) -> Path:
 
 
 def read_seed(node: ModelNode, project_root: Path) -> Any:
-    """The seed's rows as a pyarrow.Table (types detected by pyarrow)."""
+    """The seed's rows as a pyarrow.Table: types detected by pyarrow, except the `column_types` columns,
+    read as text (the caller casts them, so '007' stays '007'); an empty field is NULL, as DuckDB reads it."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path = seed_path(node, project_root)
+    convert = pacsv.ConvertOptions(
+        column_types={column: pa.string() for column in node.config.column_types}, strings_can_be_null=True
+    )
     try:
-        return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=node.config.delimiter))
+        return pacsv.read_csv(
+            path, parse_options=pacsv.ParseOptions(delimiter=node.config.delimiter), convert_options=convert
+        )
     except (pa.ArrowInvalid, OSError) as exc:
         raise NodeFailedError(
             f"cannot read seed {node.path}: {str(exc).splitlines()[0]}", location=SourceLocation(node.path)

@@ -48,6 +48,8 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         test_configs=spec.test_configs,
         snapshot_configs=spec.snapshot_configs,
         pools=spec.pools,
+        notifications=spec.notifications,
+        schedules=spec.schedules,
         target=resolve_target(root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir),
         model_files=files.model_files,
         seed_files=files.seed_files,

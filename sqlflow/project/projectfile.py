@@ -14,6 +14,9 @@ from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation
 from sqlflow.project.config import deep_merge_tree, normalise_tree, strip_project_level
+from sqlflow.project.notifications import NO_NOTIFICATIONS, Notifications, read_notifications
+from sqlflow.project.schedules import read_schedules
+from sqlflow.project.types import ScheduleJob
 from sqlflow.project.yamlfile import (
     YamlMap,
     check_keys,
@@ -32,6 +35,7 @@ USED_KEYS = (
     "name", "profile", "version", "config-version", "dialect", "vars", "model-paths", "seed-paths",
     "test-paths", "macro-paths", "snapshot-paths", "analysis-paths", "docs-paths", "target-path",
     "clean-targets", "models", "seeds", "tests", "data_tests", "snapshots", "pools",
+    "notifications", "schedules",
 )  # fmt: skip
 # dbt keys sqlflow reads without using (yet): a dbt project loads as it is.
 TOLERATED_KEYS = (
@@ -67,6 +71,8 @@ class ProjectFile:
     test_configs: Mapping[str, Any] = field(default_factory=dict)
     snapshot_configs: Mapping[str, Any] = field(default_factory=dict)
     pools: Mapping[str, int] = field(default_factory=dict)  # concurrency pool -> the nodes it runs at once
+    notifications: Notifications = NO_NOTIFICATIONS  # alert channels, sla, freshness deadlines
+    schedules: tuple[ScheduleJob, ...] = ()  # the jobs of the built-in cron runner
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -162,6 +168,8 @@ def read_project_file(root: Path) -> ProjectFile:
         test_configs=test_configs,
         snapshot_configs=tree("snapshots"),
         pools=_pools(shown, doc),
+        notifications=read_notifications(shown, doc),
+        schedules=read_schedules(shown, doc),
     )
 
 

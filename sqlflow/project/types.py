@@ -1,7 +1,7 @@
 """What reading a project folder yields: validated, plain, frozen data (no Jinja, no SQL parsing yet).
 
 `sqlflow.project.load_project()` builds a `Project`; the compiler turns it into a Manifest.
-Imports only `sqlflow.errors` and `sqlflow.manifest`.
+Imports only `sqlflow.errors`, `sqlflow.manifest` and the notifications config's types.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlflow.manifest import EMPTY, ColumnInfo
+from sqlflow.project.notifications import NO_NOTIFICATIONS, Notifications
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +114,26 @@ class SensorSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleJob:
+    """One entry of `schedules:` in sqlflow.yml, checked (see project/schedules.py and docs/schedule.md)."""
+
+    name: str
+    cron: str  # croniter syntax (a 6th field for seconds) or a preset such as @daily
+    timezone: str = "UTC"  # IANA name; ticks are computed on this zone's wall clock
+    command: str = "build"  # run | build | seed | test | snapshot
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: Mapping[str, Any] = EMPTY
+    catchup: bool = False  # run every missed tick (oldest first), else only the latest
+    max_active_runs: int = 1
+    overlap: Literal["skip", "queue"] = "skip"  # a tick that comes while max_active_runs runs are running
+    full_refresh: bool = False
+    description: str = ""
+    path: str = ""  # the project file
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     """A project folder, read and validated."""
 
@@ -137,6 +158,8 @@ class Project:
     test_configs: Mapping[str, Any] = EMPTY
     snapshot_configs: Mapping[str, Any] = EMPTY
     pools: Mapping[str, int] = EMPTY  # concurrency pool -> the nodes it runs at once (`pools:`)
+    notifications: Notifications = NO_NOTIFICATIONS  # `notifications:` (project/notifications.py)
+    schedules: tuple[ScheduleJob, ...] = ()  # `schedules:` (project/schedules.py)
     target: Target
     model_files: tuple[SourceFile, ...] = ()
     seed_files: tuple[SourceFile, ...] = ()

@@ -4,10 +4,14 @@ Python runs its SIGINT handler only between bytecodes of the main thread, and Du
 look for it while it runs a statement there. `on_sigint(callback)` also has the C-level signal handler write
 to a socket (`signal.set_wakeup_fd`) that a helper thread watches, so `callback` (the adapter's interrupt)
 runs as soon as the signal arrives. KeyboardInterrupt is still raised as usual. A no-op off the main thread.
+
+A run on another thread (the scheduler's) is stopped the same way through `watch_cancel`: setting an Event
+raises KeyboardInterrupt in that thread and interrupts the engine.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import socket
 import threading
@@ -51,3 +55,40 @@ def on_sigint(callback: Callable[[], None]) -> Iterator[None]:
         writer.close()
         watcher.join(timeout=5)
         reader.close()
+
+
+def watch_cancel(cancel: threading.Event, interrupt: Callable[[], None]) -> Callable[[], None]:
+    """Until the returned function is called: once `cancel` is set, raise KeyboardInterrupt in the calling
+    thread (as Ctrl-C does in the main thread, so the executor stops as it does for Ctrl-C) and call
+    `interrupt` (the adapter's) every 0.2 s, so the statements running on any thread stop too."""
+    target = threading.get_ident()
+    done = threading.Event()
+    lock = threading.Lock()
+    raised = False
+
+    def watch() -> None:
+        nonlocal raised
+        while not done.is_set() and not cancel.wait(0.2):
+            pass
+        with lock:
+            if done.is_set():
+                return
+            raised = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(target), ctypes.py_object(KeyboardInterrupt)
+            )
+        while not done.is_set():
+            interrupt()
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, name="sqlflow-cancel", daemon=True)
+    watcher.start()
+
+    def stop() -> None:
+        with lock:
+            done.set()
+            if raised:  # not delivered yet (the run ended first): it must not hit the caller later
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+        watcher.join(timeout=5)
+
+    return stop

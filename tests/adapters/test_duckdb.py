@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import subprocess
 import sys
 import threading
@@ -149,16 +150,23 @@ def test_file_locked_by_another_process(db_path: Path) -> None:
 
 def test_unknown_target_type_names_the_supported_ones(tmp_path: Path) -> None:
     target = dataclasses.replace(duckdb_target(tmp_path / "x.duckdb"), type="snowflake")
-    with pytest.raises(ConfigError, match=r"^unknown target type 'snowflake' \(supported: duckdb\)$"):
+    expected = r"^unknown target type 'snowflake' \(supported: duckdb, postgres\)$"
+    with pytest.raises(ConfigError, match=expected):
         open_adapter(target)
 
 
-def test_postgres_is_reserved(tmp_path: Path) -> None:
+def test_postgres_without_its_driver_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "psycopg" else real(name, *args)
+    )
     target = dataclasses.replace(duckdb_target(tmp_path / "x.duckdb"), type="postgres")
     with pytest.raises(ConfigError) as err:
         open_adapter(target)
-    assert "target type 'postgres'" in str(err.value)
-    assert "pip install 'sqlflow[postgres]'" in str(err.value)
+    assert str(err.value) == (
+        "target type 'postgres' needs the psycopg package, which is not installed "
+        "(install the postgres extra: pip install 'sqlflow[postgres]')"
+    )
 
 
 def test_importing_adapters_loads_no_driver() -> None:

@@ -1,0 +1,240 @@
+"""`sqlflow schedule` as real processes in real (short) time, on second-level crons: two schedulers on one
+DuckDB file fire every tick exactly once between them; SIGTERM lets the running node finish and exits 0;
+after the grace period a running query is interrupted and the scheduler still exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def project(root: Path, schedules: str, model: str = "select 1 as x") -> Path:
+    (root / "models").mkdir(parents=True)
+    (root / "models" / "one.sql").write_text(model + "\n")
+    (root / "sqlflow.yml").write_text(
+        "name: tiny\nmodels:\n  tiny:\n    +materialized: table\n" + textwrap.dedent(schedules)
+    )
+    return root
+
+
+def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
+    env.pop("SQLFLOW_PROFILES_DIR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sqlflow", "--log-format", "json", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+class Lines:
+    """Reads a process's JSON lines on a thread, so the test can wait for one."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.docs: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        assert proc.stdout is not None
+        self.thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            with self.lock:
+                self.docs.append(json.loads(line))
+
+    def wait_for(self, kind: str, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for doc in self.docs:
+                    if doc["kind"] == kind:
+                        return doc
+            time.sleep(0.05)
+        raise AssertionError(f"no {kind} event in {timeout}s: {self.docs}")
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        self.thread.join(10)
+        return [d for d in self.docs if d["kind"] == kind]
+
+
+def stop(proc: subprocess.Popen[str], timeout: float = 60) -> int:
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout)
+    assert code == 0, proc.stderr.read() if proc.stderr else ""
+    return code
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+EVERY_2S = """\
+    schedules:
+      - name: every2s
+        cron: "* * * * * */2"
+        catchup: true
+    """
+
+
+def run_two_schedulers(root: Path, seconds: float = 10) -> tuple[Lines, Lines]:
+    first = sqlflow("schedule", cwd=root)
+    time.sleep(0.7)
+    second = sqlflow("schedule", cwd=root)
+    lines = Lines(first), Lines(second)
+    time.sleep(seconds)
+    for proc in (first, second):
+        stop(proc)
+    return lines
+
+
+def check_each_tick_once(
+    lines: tuple[Lines, Lines], ledger: list[tuple[Any, ...]], runs: list[tuple[Any, ...]]
+) -> None:
+    """`ledger`: (tick, status, run_id) rows of schedule_ticks; `runs`: (run_id, started_at) rows of runs."""
+    fired = [{d["tick"] for d in out.of("tick_finished")} for out in lines]
+    assert not fired[0] & fired[1], "a tick fired in both schedulers"
+    assert all(d["status"] == "success" for out in lines for d in out.of("tick_finished"))
+    ticks = sorted(tick.astimezone(UTC) for tick, _, _ in ledger)
+    assert {t.isoformat() for t in ticks} == fired[0] | fired[1]
+    assert len(ticks) >= 4
+    # every tick from the first to the last, none missed (catchup) and none twice (the unique key)
+    assert ticks == [ticks[0] + timedelta(seconds=2 * i) for i in range(len(ticks))]
+    assert sorted(r for r, _ in runs) == sorted(r for _, _, r in ledger)  # one run per tick
+    assert sorted(s.astimezone(UTC) for _, s in runs) == ticks  # each run as of its tick
+
+
+def test_two_schedulers_on_one_duckdb_file_fire_each_tick_once(tmp_path: Path) -> None:
+    root = project(tmp_path / "tiny", EVERY_2S)
+    lines = run_two_schedulers(root)
+    db = root / "tiny.duckdb"
+    ledger = query(db, 'select "tick", "status", "run_id" from sqlflow_state.schedule_ticks')
+    check_each_tick_once(lines, ledger, query(db, 'select "run_id", "started_at" from sqlflow_state.runs'))
+
+
+def test_two_schedulers_on_one_postgres_store_fire_each_tick_once(tmp_path: Path) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
+    try:
+        psycopg.connect(dsn).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    schema = f"t_{uuid.uuid4().hex[:8]}"
+    root = project(tmp_path / "tiny", "profile: tiny\n" + textwrap.dedent(EVERY_2S))
+    (root / "profiles.yml").write_text(
+        "tiny:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: 127.0.0.1\n"
+        f"      port: 5432\n      user: postgres\n      dbname: test\n      schema: {schema}\n"
+        f"      state_schema: {schema}_state\n"
+    )
+    try:
+        lines = run_two_schedulers(root)
+        with psycopg.connect(dsn) as con:
+            ledger = con.execute(
+                f'select "tick", "status", "run_id" from {schema}_state.schedule_ticks'
+            ).fetchall()
+            runs = con.execute(f'select "run_id", "started_at" from {schema}_state.runs').fetchall()
+        check_each_tick_once(lines, ledger, runs)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute(f"drop schema if exists {schema} cascade")
+            con.execute(f"drop schema if exists {schema}_state cascade")
+
+
+def test_sigterm_lets_the_running_node_finish_and_exits_0(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "tiny",
+        """\
+        schedules:
+          - name: piped
+            cron: "* * * * * */2"
+        """,
+        # the query waits until the test writes into the pipe: the node is running for as long as we like
+        model="select * from read_csv('landing/pipe.csv', header = true)",
+    )
+    (root / "landing").mkdir()
+    os.mkfifo(root / "landing" / "pipe.csv")
+    proc = sqlflow("schedule", "--grace", "60s", cwd=root)
+    out = Lines(proc)
+    started = out.wait_for("tick_started")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out.wait_for("stopping")
+    assert proc.poll() is None  # waiting for the run
+    with open(root / "landing" / "pipe.csv", "w") as pipe:  # let the node finish
+        pipe.write("x\n1\n2\n")
+    assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
+    (finished,) = [d for d in out.of("tick_finished") if d["tick"] == started["tick"]]
+    assert finished["status"] == "success"
+    assert query(root / "tiny.duckdb", "select count(*) from main.one") == [(2,)]
+    statuses = query(
+        root / "tiny.duckdb", 'select "status", count(*) from sqlflow_state.schedule_ticks group by 1'
+    )
+    assert dict(statuses).get("success") == 1  # nothing was claimed to run after SIGTERM
+    assert "running" not in dict(statuses)
+    assert out.of("stopped")
+
+
+def test_after_the_grace_period_the_run_is_interrupted(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "tiny",
+        """\
+        schedules:
+          - name: endless
+            cron: "* * * * * */2"
+        """,
+        model="select count(*) as n from range(1000000000000) as t(i) where i % 7 = 3",
+    )
+    proc = sqlflow("schedule", "--grace", "1s", cwd=root)
+    out = Lines(proc)
+    started = out.wait_for("tick_started")
+    time.sleep(1.5)  # the query is running now
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
+    assert time.monotonic() - signalled < 20
+    (finished,) = out.of("tick_finished")
+    assert (finished["tick"], finished["status"]) == (started["tick"], "interrupted")
+    ((status, message),) = query(
+        root / "tiny.duckdb", 'select "status", "message" from sqlflow_state.schedule_ticks'
+    )
+    assert status == "error" and message.startswith("interrupted")
+    (run_status,) = query(root / "tiny.duckdb", 'select "status" from sqlflow_state.runs')
+    assert run_status == ("interrupted",)
+
+
+def test_once_runs_what_is_due_and_exits(tmp_path: Path) -> None:
+    root = project(
+        tmp_path / "tiny",
+        """\
+        schedules:
+          - name: daily
+            cron: "@daily"
+        """,
+    )
+    proc = sqlflow("schedule", "--once", cwd=root)
+    assert proc.wait(60) == 0
+    out = Lines(proc)
+    (finished,) = out.of("tick_finished")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert finished["tick"] in {today.isoformat(), (today - timedelta(days=1)).isoformat()}
+    again = sqlflow("schedule", "--once", cwd=root)
+    assert again.wait(60) == 0
+    assert Lines(again).of("tick_finished") == []  # handled already
