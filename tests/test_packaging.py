@@ -31,3 +31,14 @@ def test_import_and_help_load_no_engine_or_parser() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_docs_site_files_are_package_data() -> None:
+    """Every file the docs site copies (page template, app, vendored libraries and licences) ships."""
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "sqlflow.docs"
+    ]
+    package = ROOT / "sqlflow" / "docs"
+    shipped = {p for g in globs for p in package.glob(g) if p.is_file()}
+    files = {p for d in ("static", "templates") for p in (package / d).rglob("*") if p.is_file()}
+    assert sorted(map(str, files - shipped)) == [], "add them to [tool.setuptools.package-data] sqlflow.docs"

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlflow.docs.facts import Facts, seed_headers
-from sqlflow.docs.lineage import CACHE_VERSION, ColumnRef, Hop, Lineage, init_worker, parse_column, run_tasks
+from sqlflow.docs.lineage import CACHE_VERSION, Hop, Lineage, parse_column
 from sqlflow.docs.site import SiteSummary, display_name, write_site
+from sqlflow.docs.tracing import ColumnRef, init_worker, run_tasks
 from sqlflow.errors import SelectionError, did_you_mean
 from sqlflow.graph import Dag
 from sqlflow.manifest import Manifest, ModelNode, Node, SourceNode
@@ -115,7 +116,7 @@ def _trace_in_parallel(lineage: Lineage, order: Sequence[str], stop: Callable[[]
         return
     batches = [tasks[i : i + BATCH] for i in range(0, len(tasks), BATCH)]
     context = multiprocessing.get_context("forkserver")  # never fork a process that may run threads
-    context.set_forkserver_preload(["sqlflow.docs.lineage"])
+    context.set_forkserver_preload(["sqlflow.docs.tracing"])
     try:
         with ProcessPoolExecutor(
             max_workers=min(cores, 8),

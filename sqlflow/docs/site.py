@@ -24,7 +24,8 @@ from typing import Any
 import jinja2
 
 from sqlflow.docs.facts import Facts, RunFact
-from sqlflow.docs.lineage import ColumnRef, ModelLineage, invert
+from sqlflow.docs.lineage import invert
+from sqlflow.docs.tracing import ColumnRef, ModelLineage
 from sqlflow.graph import Dag
 from sqlflow.manifest import Manifest, ModelNode, Node, SensorNode, SourceNode, TestNode
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow.docs.lineage import ColumnRef, Lineage, RelationIndex, model_lineage
+from sqlflow.docs.lineage import Lineage
+from sqlflow.docs.tracing import ColumnRef, RelationIndex, model_lineage
 from sqlflow.manifest import ColumnInfo, Manifest, ModelNode, NodeConfig, Relation, SourceNode
 
 

@@ -13,6 +13,7 @@
 
   var AUTO_ALL = 300; // draw the whole graph on load up to this many nodes
   var DAGRE_MAX = 400; // above this many nodes, lay out in columns by depth instead of with dagre
+  var DAGRE_ALL = 150; // the same for the whole graph, drawn on load (dagre takes ~0.5 s at 200 nodes)
   var LIST_MAX = 200; // rows of the sidebar list drawn at once
   var LINEAGE_MAX = 400; // column-lineage edges walked at most, each way
   var TYPES = ["model", "seed", "snapshot", "source", "sensor", "test"];
@@ -237,7 +238,7 @@
   }
   function reach(i, next) { var keep = {}; walk([i], Infinity, next, keep); return keep; }
 
-  function drawNodes(indices, why) {
+  function drawNodes(indices, why, dagreMax) {
     var cy = ensureCy();
     var by = $("color-by").value;
     var set = {};
@@ -257,31 +258,37 @@
     cy.elements().remove();
     cy.add(elements);
     cy.endBatch();
-    layout(cy, indices);
+    layout(cy, indices, dagreMax === undefined ? DAGRE_MAX : dagreMax);
     if (state.focus && state.byId[state.focus]) cy.getElementById("n" + state.byId[state.focus].i).addClass("focus");
     $("graph-info").textContent = indices.length + " of " + graphNodes().length + " nodes" + (why ? " · " + why : "");
     drawLegend(by);
     state.drawn = "nodes";
   }
 
-  function layout(cy, indices) {
-    if (indices.length <= DAGRE_MAX) {
+  function layout(cy, indices, dagreMax) {
+    if (indices.length <= dagreMax) {
       cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 14, rankSep: 60, nodeDimensionsIncludeLabels: true, animate: false, fit: false }).run();
       fitGraph(cy);
       return;
     }
-    // columns by depth (the index is in dependency order, so one pass computes the depth)
-    var depth = {}, rows = {};
-    indices.slice().sort(function (a, b) { return a - b; }).forEach(function (j) {
+    // blocks of columns by depth, left to right (the index is in dependency order, so one pass computes
+    // the depth); a deep layer wraps into several columns of `rows` nodes, so the picture stays square-ish
+    var depth = {}, count = {}, seen = {}, maxDepth = 0;
+    var sorted = indices.slice().sort(function (a, b) { return a - b; });
+    sorted.forEach(function (j) {
       var d = 0;
       state.nodes[j].parents.forEach(function (p) { if (depth[p] !== undefined) d = Math.max(d, depth[p] + 1); });
       depth[j] = d;
+      count[d] = (count[d] || 0) + 1;
+      maxDepth = Math.max(maxDepth, d);
     });
+    var rows = Math.max(20, Math.ceil(Math.sqrt(indices.length) * 1.5));
+    var start = {}, x = 0;
+    for (var d = 0; d <= maxDepth; d++) { start[d] = x; x += Math.ceil((count[d] || 0) / rows) + 1; }
     cy.startBatch();
-    indices.forEach(function (j) {
-      var d = depth[j];
-      rows[d] = (rows[d] || 0) + 1;
-      cy.getElementById("n" + j).position({ x: d * 260, y: rows[d] * 30 });
+    sorted.forEach(function (j) {
+      var d = depth[j], k = seen[d] = (seen[d] || 0) + 1;
+      cy.getElementById("n" + j).position({ x: (start[d] + Math.floor((k - 1) / rows)) * 150, y: ((k - 1) % rows) * 26 });
     });
     cy.endBatch();
     fitGraph(cy);
@@ -315,7 +322,7 @@
 
   function drawAll() {
     $("graph-title").textContent = "Whole graph";
-    drawNodes(graphNodes().map(function (n) { return n.i; }), "");
+    drawNodes(graphNodes().map(function (n) { return n.i; }), "", DAGRE_ALL);
     state.drawn = "all";
   }
 
@@ -654,6 +661,9 @@
     // for tests: the unique ids drawn in the graph now
     graphNodeIds: function () {
       return state.cy ? state.cy.nodes().map(function (n) { return n.data("node"); }) : [];
+    },
+    pathNodeIds: function () {
+      return state.cy ? state.cy.nodes(".path").map(function (n) { return n.data("node"); }) : [];
     }
   };
 })();
