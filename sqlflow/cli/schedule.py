@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sqlflow import api
-    from sqlflow.schedule.loop import JobStatus, TickEvent
+    from sqlflow.schedule.events import JobStatus, TickEvent
 
 STYLE = {
     "success": ("OK", "green"),

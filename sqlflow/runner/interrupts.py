@@ -89,6 +89,7 @@ def watch_cancel(cancel: threading.Event, interrupt: Callable[[], None]) -> Call
             done.set()
             if raised:  # not delivered yet (the run ended first): it must not hit the caller later
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
-        watcher.join(timeout=5)
+        if raised:  # the watcher may be inside the engine's interrupt: let it leave
+            watcher.join(timeout=5)
 
     return stop

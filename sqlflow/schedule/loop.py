@@ -24,84 +24,28 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
 
 from sqlflow.errors import DatabaseLockedError, SqlflowError
 from sqlflow.project.types import ScheduleJob
 from sqlflow.schedule.cron import due_ticks, next_ticks
+from sqlflow.schedule.events import (
+    Fire,
+    FireRequest,
+    FireResult,
+    JobStatus,
+    NullTickReporter,
+    OpenStore,
+    ScheduleSummary,
+    TickEvent,
+    TickReporter,
+)
 from sqlflow.state.store import StateStore, TickRecord
 
 INTERRUPT_WAIT = 15.0  # seconds interrupted runs get to stop before the scheduler leaves them behind
 LOCK_WARNING = 10.0  # seconds of waiting for a locked database before saying so
-
-EventKind = Literal[
-    "scheduler_started", "tick_started", "tick_finished", "tick_skipped", "stopping", "stopped", "warning"
-]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FireRequest:
-    """Run `job` for `tick`, recorded in the run history as `run_id`; `cancel` set means: stop now."""
-
-    job: ScheduleJob
-    tick: datetime
-    run_id: str
-    cancel: threading.Event | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FireResult:
-    status: Literal["success", "error", "interrupted"]
-    message: str = ""
-
-
-Fire = Callable[[FireRequest], FireResult]
-OpenStore = Callable[[], AbstractContextManager[StateStore]]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickEvent:
-    """What the scheduler reports: a tick fired, finished or skipped; starting, stopping, a warning."""
-
-    kind: EventKind
-    job: str | None = None
-    tick: datetime | None = None  # UTC
-    timezone: str | None = None  # the job's, to show the tick in
-    trigger: str | None = None  # cron | manual
-    status: str | None = None  # success | error | interrupted | skipped
-    run_id: str | None = None
-    seconds: float | None = None
-    message: str | None = None
-
-
-class TickReporter(Protocol):
-    def emit(self, event: TickEvent) -> None: ...
-
-
-class _Quiet:
-    def emit(self, event: TickEvent) -> None:
-        return None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScheduleSummary:
-    fired: int
-    failed: int
-    skipped: int
-    signalled: bool  # stopped by SIGTERM/SIGINT
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JobStatus:
-    """A job for `sqlflow schedule --list`: its next ticks, its last claimed tick, its running ticks."""
-
-    job: ScheduleJob
-    next_ticks: tuple[datetime, ...]
-    last: TickRecord | None
-    running: tuple[TickRecord, ...]
 
 
 def utcnow() -> datetime:
@@ -129,7 +73,7 @@ def run_scheduler(
     with `once` at its latest tick at or before now. `clock` and `sleep` default to the real ones.
     """
     scheduler = _Scheduler(
-        jobs, open_store=open_store, fire=fire, reporter=reporter or _Quiet(), clock=clock or utcnow
+        jobs, open_store=open_store, fire=fire, reporter=reporter or NullTickReporter(), clock=clock or utcnow
     )
     if stop is not None:
         scheduler.stop = stop
@@ -146,7 +90,11 @@ def trigger_job(
 ) -> TickEvent:
     """Run `job` now on the calling thread, recorded as a manual tick; the tick_finished event."""
     scheduler = _Scheduler(
-        [job], open_store=open_store, fire=fire, reporter=reporter or _Quiet(), clock=clock or utcnow
+        [job],
+        open_store=open_store,
+        fire=fire,
+        reporter=reporter or NullTickReporter(),
+        clock=clock or utcnow,
     )
     return scheduler.trigger(job)
 
@@ -160,7 +108,7 @@ def job_statuses(
 ) -> list[JobStatus]:
     """Each job's next `count` ticks after now, and what the state store knows of it."""
     scheduler = _Scheduler(
-        jobs, open_store=open_store, fire=_no_fire, reporter=_Quiet(), clock=clock or utcnow
+        jobs, open_store=open_store, fire=_no_fire, reporter=NullTickReporter(), clock=clock or utcnow
     )
     now = scheduler.clock()
     with scheduler.store(threading.Event()) as store:
@@ -604,12 +552,6 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 __all__ = [
-    "FireRequest",
-    "FireResult",
-    "JobStatus",
-    "ScheduleSummary",
-    "TickEvent",
-    "TickReporter",
     "job_statuses",
     "run_scheduler",
     "trigger_job",

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sqlflow import api
 from sqlflow.project.types import ScheduleJob
-from sqlflow.schedule.loop import FireRequest, FireResult, TickEvent, run_scheduler
+from sqlflow.schedule.events import FireRequest, FireResult, TickEvent
+from sqlflow.schedule.loop import run_scheduler
 from sqlflow.state.store import StateStore
 
 from .conftest import WriteProject
