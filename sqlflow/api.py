@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from sqlflow.compile import compile_project
+from sqlflow.compile.compiler import LateCompile
 from sqlflow.compile.lint import LintWarning, lint
 from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
@@ -41,13 +42,14 @@ from sqlflow.runner.plan import (
 if TYPE_CHECKING:
     from sqlflow.adapters import Adapter
     from sqlflow.checks.freshness import FreshnessResult
+    from sqlflow.compile.dbt_report import Finding
     from sqlflow.docs.build import ColumnLineage
     from sqlflow.docs.facts import Facts
     from sqlflow.docs.site import SiteSummary
     from sqlflow.notify.metrics import RunMetrics
     from sqlflow.runner.intervals import ModelStatus
     from sqlflow.runner.results import RunResult
-    from sqlflow.schedule.loop import (
+    from sqlflow.schedule.events import (
         FireRequest,
         FireResult,
         JobStatus,
@@ -117,9 +119,31 @@ def load(options: Options) -> Project:
     return load_project(root, target=options.target, profiles_dir=options.profiles_dir)
 
 
-def compile_all(options: Options, *, invocation_id: str | None = None, write: bool = True) -> Compiled:
-    """Load and compile the project; write target/compiled/ and target/manifest.json when `write`."""
+def compile_all(
+    options: Options,
+    *,
+    invocation_id: str | None = None,
+    write: bool = True,
+    connection: list[Adapter] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    late: LateCompile | None = None,
+) -> Compiled:
+    """Load and compile the project; write target/compiled/ and target/manifest.json when `write`.
+
+    With `connection` (a list, empty or holding the open adapter), templates' run_query / statement run on
+    the target (`execute` is true): the adapter is opened on first use and left in the list for the caller
+    to use and close. `flags` are dbt's flags templates read (FULL_REFRESH, WHICH). `late` can then render
+    the nodes whose templates run queries again, just before they run (see compile.compiler.LateCompile).
+    """
     project = load(options)
+    query = None
+    if connection is not None:
+
+        def query(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+            if not connection:
+                connection.append(connect(project))
+            return connection[0].fetch(sql)
+
     manifest = compile_project(
         project,
         target_dialect=engine_dialect(project),
@@ -127,6 +151,9 @@ def compile_all(options: Options, *, invocation_id: str | None = None, write: bo
         invocation_id=invocation_id or str(uuid.uuid4()),
         run_started_at=datetime.now(UTC),
         cache_dir=project.target_dir,
+        query=query,
+        flags=flags,
+        late=late,
     )
     dag = build_dag(manifest)
     if write:
@@ -175,7 +202,9 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
             continue
         rel = node.path
         # a generic test has no file of its own; one snapshot file may hold several snapshots
-        if (node.resource_type == "test" and node.test_type == "generic") or node.resource_type == "snapshot":
+        # (a unit test is declared in property YAML too)
+        own_file = node.resource_type == "test" and node.test_type in ("generic", "unit")
+        if own_file or node.resource_type == "snapshot":
             rel = f"{Path(node.path).parent.as_posix()}/{node.name}.sql"
         digest = hashlib.blake2b(node.compiled_sql.encode(), digest_size=16).hexdigest()
         new_index[rel] = digest
@@ -256,25 +285,42 @@ def run(
     """
     invocation_id = invocation_id or str(uuid.uuid4())
     started_at = now or datetime.now(UTC)
-    compiled = compile_all(options, invocation_id=invocation_id)
-    selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
-    if command in ("run", "build"):  # a selected model still waits for the sensors it depends on
-        selected |= upstream_sensors(compiled.manifest, compiled.dag, selected)
-    selected -= frozenset(skip_ids)
-    plan = build_plan(compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh)
-    if dry_run:
-        return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
-    from sqlflow.runner.execute import execute_plan
-    from sqlflow.runner.history import finish_history, start_history
-    from sqlflow.runner.interrupts import watch_cancel
+    connection: list[Adapter] = []  # opened by the compile when a template runs a query, then reused
+    flags = {"WHICH": command, "FULL_REFRESH": full_refresh, "FAIL_FAST": fail_fast}
+    late = LateCompile()
+    with _closed_on_error(connection):
+        compiled = compile_all(
+            options, invocation_id=invocation_id, connection=connection, flags=flags, late=late
+        )
+        selected, unmatched = select(compiled, select_, exclude, resource_types=COMMAND_RESOURCES[command])
+        if command in ("run", "build"):  # a selected model still waits for the sensors it depends on
+            selected |= upstream_sensors(compiled.manifest, compiled.dag, selected)
+        selected -= frozenset(skip_ids)
+        plan = build_plan(
+            compiled.manifest, compiled.dag, selected, command=command, full_refresh=full_refresh
+        )
+        if dry_run:
+            for opened in connection:
+                opened.close()
+            return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)
+        from sqlflow.runner.execute import execute_plan
+        from sqlflow.runner.history import finish_history, start_history
+        from sqlflow.runner.interrupts import watch_cancel
 
-    project = compiled.project
-    horizons = time_range_horizons(compiled.manifest, plan, started_at)
-    check_orchestration(compiled.manifest, plan, project)
-    args = {"which": command, "select": list(select_), "exclude": list(exclude), "vars": dict(options.vars)}
-    if retry_of:
-        args["retry_of"] = retry_of
-    adapter = connect(project)
+        project = compiled.project
+        horizons = time_range_horizons(compiled.manifest, plan, started_at)
+        check_orchestration(compiled.manifest, plan, project)
+        args = {
+            "which": command,
+            "select": list(select_),
+            "exclude": list(exclude),
+            "vars": dict(options.vars),
+        }
+        if retry_of:
+            args["retry_of"] = retry_of
+        if not connection:  # late nodes' queries (run_query ...) run on the run's adapter
+            connection.append(connect(project))
+        adapter = connection[0]
     stop_watching = watch_cancel(cancel, adapter.interrupt) if cancel is not None else None
     try:
         history = start_history(
@@ -301,13 +347,14 @@ def run(
             scheduled_at=started_at,
             history=history,
             pools=project.pools,
+            recompile=late,
         )
         finish_history(history, result, ended_at=datetime.now(UTC))
     finally:
         if stop_watching is not None:
             stop_watching()
         adapter.close()
-    doc = result.to_json()
+    doc = result.to_json(compiled.manifest)
     doc.setdefault("args", {}).update(
         {
             "which": command,
@@ -322,6 +369,17 @@ def run(
     _write_json(project.target_dir / "run_results.json", doc)
     outcome = RunOutcome(compiled=compiled, plan=plan, result=result, unmatched=unmatched)
     return _after_run(outcome, command, select_, exclude, started_at, sla, metrics, metrics_file)
+
+
+@contextmanager
+def _closed_on_error(connection: list[Adapter]) -> Iterator[None]:
+    """Close the adapter a compile opened (for run_query) when what follows it fails."""
+    try:
+        yield
+    except BaseException:
+        for opened in connection:
+            opened.close()
+        raise
 
 
 def _after_run(
@@ -463,10 +521,18 @@ def retry(
 
 
 def state_schema(project: Project) -> str:
-    """The schema of the state store: the target's `state_schema`, else sqlflow_state."""
+    """The schema of the target's state store: the target's `state_schema`; else `sqlflow_state` when the
+    target uses its engine's default schema (main, public), and `<schema>_sqlflow_state` otherwise, so
+    targets sharing a database (one schema per developer) never share run history or interval ledgers."""
+    from sqlflow.project.profiles import DEFAULT_SCHEMA as ENGINE_SCHEMAS
     from sqlflow.state.store import DEFAULT_SCHEMA
 
-    return str(project.target.settings.get("state_schema") or DEFAULT_SCHEMA)
+    target = project.target
+    if target.settings.get("state_schema"):
+        return str(target.settings["state_schema"])
+    if target.schema == ENGINE_SCHEMAS.get(target.type):
+        return DEFAULT_SCHEMA
+    return f"{target.schema}_{DEFAULT_SCHEMA}"
 
 
 def time_range_horizons(manifest: Manifest, plan: Plan, now: datetime) -> dict[str, datetime]:
@@ -592,7 +658,7 @@ def backfill(
         finish_history(history, result, ended_at=datetime.now(UTC))
     finally:
         adapter.close()
-    doc = result.to_json()
+    doc = result.to_json(compiled.manifest)
     doc.setdefault("args", {}).update(args | {"target": project.target.name})
     doc.setdefault("metadata", {})["invocation_id"] = invocation_id
     _write_json(project.target_dir / "run_results.json", doc)
@@ -755,6 +821,14 @@ def debug(options: Options) -> list[tuple[str, str, bool]]:
     return checks
 
 
+def dbt_report(options: Options) -> list[Finding]:
+    """What in the project (a dbt project, usually) sqlflow ignores or cannot do yet: `debug --dbt`.
+    Scans the files as written, so it works on a project that does not load."""
+    from sqlflow.compile.dbt_report import scan_project
+
+    return scan_project(find_project_root(options.project_dir or Path.cwd()))
+
+
 def clean(options: Options) -> list[Path]:
     """Remove the target folder (and the project's clean-targets); returns what was removed."""
     project = load(options)
@@ -868,22 +942,33 @@ def schedule(
     reporter: TickReporter | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> ScheduleSummary:
     """Run the project's `schedules:` in the foreground until SIGTERM/SIGINT (`grace` seconds for the
-    running runs), or, with `once`, what is due now. `jobs` names the jobs (default: all)."""
+    running runs), or, with `once`, what is due now. `jobs` names the jobs (default: all). With
+    `metrics_port`, Prometheus metrics of every run are served on /metrics (and /healthz) meanwhile."""
+    from sqlflow.notify.metrics import RunMetrics, serve_metrics
     from sqlflow.schedule.loop import run_scheduler
 
     project = load(options)
-    return run_scheduler(
-        pick_jobs(project, jobs),
-        open_store=_store_opener(project),
-        fire=_job_runner(options),
-        once=once,
-        grace=grace,
-        reporter=reporter,
-        clock=clock,
-        sleep=sleep,
-    )
+    chosen = pick_jobs(project, jobs)
+    metrics = RunMetrics()
+    server = serve_metrics(metrics_port, metrics_host, metrics=metrics) if metrics_port is not None else None
+    try:
+        return run_scheduler(
+            chosen,
+            open_store=_store_opener(project),
+            fire=_job_runner(options, metrics),
+            once=once,
+            grace=grace,
+            reporter=reporter,
+            clock=clock,
+            sleep=sleep,
+        )
+    finally:
+        if server is not None:
+            server.close()
 
 
 def trigger(options: Options, job: str, *, reporter: TickReporter | None = None) -> TickEvent:
@@ -936,9 +1021,9 @@ def _store_opener(project: Project) -> Callable[[], AbstractContextManager[State
     return open_store
 
 
-def _job_runner(options: Options) -> Callable[[FireRequest], FireResult]:
+def _job_runner(options: Options, metrics: RunMetrics | None = None) -> Callable[[FireRequest], FireResult]:
     """What the scheduler calls per tick: `run` of the job's command and selection, as of the tick."""
-    from sqlflow.schedule.loop import FireResult
+    from sqlflow.schedule.events import FireResult
 
     def fire(request: FireRequest) -> FireResult:
         job = request.job
@@ -951,6 +1036,7 @@ def _job_runner(options: Options) -> Callable[[FireRequest], FireResult]:
             now=request.tick,
             invocation_id=request.run_id,
             cancel=request.cancel,
+            metrics=metrics,
         )
         result = outcome.result
         assert result is not None

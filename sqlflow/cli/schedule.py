@@ -127,9 +127,20 @@ def _event_doc(event: TickEvent) -> dict[str, Any]:
 )
 @click.option("--list", "list_", is_flag=True, help="Print each job's next 5 ticks and its last tick.")
 @click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (may repeat).")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65535),
+    help="Serve Prometheus metrics on 127.0.0.1:PORT (/metrics, /healthz) while it runs.",
+)
 @click.pass_context
 def schedule(
-    ctx: click.Context, project: ProjectArgs, once: bool, grace: float, list_: bool, jobs: tuple[str, ...]
+    ctx: click.Context,
+    project: ProjectArgs,
+    once: bool,
+    grace: float,
+    list_: bool,
+    jobs: tuple[str, ...],
+    metrics_port: int | None,
 ) -> None:
     """Run the jobs of `schedules:` in sqlflow.yml, in the foreground, until SIGTERM or Ctrl-C.
 
@@ -143,7 +154,12 @@ def schedule(
         _print_list(state, api.schedule_list(_options(project), jobs=jobs or None))
         return
     summary = api.schedule(
-        _options(project), once=once, grace=grace, jobs=jobs or None, reporter=TickLines(state)
+        _options(project),
+        once=once,
+        grace=grace,
+        jobs=jobs or None,
+        reporter=TickLines(state),
+        metrics_port=metrics_port,
     )
     if once and summary.failed:
         ctx.exit(1)

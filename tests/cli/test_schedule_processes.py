@@ -240,3 +240,45 @@ def test_once_runs_what_is_due_and_exits(tmp_path: Path) -> None:
     again = sqlflow("schedule", "--once", cwd=root)
     assert again.wait(60) == 0
     assert Lines(again).of("tick_finished") == []  # handled already
+
+
+def test_the_scheduler_serves_metrics_of_the_runs_it_fired(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    root = project(
+        tmp_path / "m",
+        """
+        schedules:
+          - name: often
+            cron: "* * * * * */2"
+            command: run
+        """,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = sqlflow("schedule", "--metrics-port", str(port), cwd=root)
+    lines = Lines(proc)
+    try:
+        lines.wait_for("tick_finished", timeout=60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    finally:
+        assert stop(proc) == 0
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    runs = [v for (name, _), v in samples.items() if name == "sqlflow_runs_total"]
+    nodes = {
+        dict(labels).get("status"): v
+        for (name, labels), v in samples.items()
+        if name == "sqlflow_nodes_total"
+    }
+    assert sum(runs) >= 1 and nodes.get("success", 0) >= 1
