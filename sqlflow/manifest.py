@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlflow import artifacts
+
 
 class FrozenMap(Mapping[str, Any]):
     """A read-only, hashable mapping, usable as a dataclass default.
@@ -174,11 +176,12 @@ class FileLoad:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelNode:
-    """A model (`models/*.sql`), a seed (`seeds/*.csv`) or a snapshot (`snapshots/*.sql`)."""
+    """A model (`models/*.sql`), a seed (`seeds/*.csv`), a snapshot (`snapshots/*.sql`) or an analysis
+    (`analyses/*.sql`: compiled, never run)."""
 
     unique_id: str
     name: str
-    resource_type: Literal["model", "seed", "snapshot"]
+    resource_type: Literal["model", "seed", "snapshot", "analysis"]
     package_name: str
     path: str  # relative to the project root, e.g. "models/staging/stg_orders.sql"
     fqn: tuple[str, ...]
@@ -202,6 +205,9 @@ class ModelNode:
     file_reads: tuple[str, ...] = ()
     # on an engine that cannot read files in SQL: the files the runner loads into tables first
     file_loads: tuple[FileLoad, ...] = ()
+    # its template runs queries (dbt's run_query, statement): compiled_sql is the text rendered with
+    # `execute` false; the runner has it rendered again on the target just before it builds the node
+    late_sql: bool = False
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -220,7 +226,9 @@ class TestNode:
     package_name: str
     path: str
     fqn: tuple[str, ...]
-    test_type: Literal["generic", "singular", "expectation"]  # expectation: a Great Expectations check
+    # expectation: a Great Expectations check; unit: a dbt unit test (kwargs hold its fixtures, see
+    # compile/unit_tests.py), attached to the model it tests, which `build` runs after it
+    test_type: Literal["generic", "singular", "expectation", "unit"]
     test_name: str  # not_null, unique, ... or the singular test's file stem
     raw_sql: str
     checksum: str
@@ -321,8 +329,14 @@ class Manifest:
         return self.sources[unique_id]
 
     def models(self) -> Iterator[ModelNode]:
+        """The models, seeds and snapshots (analyses are never built: see `analyses()`)."""
         for node in self.nodes.values():
-            if isinstance(node, ModelNode):
+            if isinstance(node, ModelNode) and node.resource_type != "analysis":
+                yield node
+
+    def analyses(self) -> Iterator[ModelNode]:
+        for node in self.nodes.values():
+            if isinstance(node, ModelNode) and node.resource_type == "analysis":
                 yield node
 
     def tests(self) -> Iterator[TestNode]:
@@ -336,61 +350,38 @@ class Manifest:
                 yield node
 
     def to_json(self) -> dict[str, Any]:
-        """The manifest.json document (schema in docs/manifest.md)."""
-
-        scalars = (str, int, float, bool, type(None))
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, scalars):
-                return value
-            if isinstance(value, tuple | list):
-                return [plain(v) for v in value]
-            if isinstance(value, Mapping):
-                return {k: plain(v) for k, v in value.items()}
-            fields = _FIELDS.get(type(value))
-            if fields is not None:
-                return {name: plain(getattr(value, name)) for name in fields}
-            return value
-
-        def node_json(node: Node) -> dict[str, Any]:
-            doc = plain(node)
-            doc["depends_on"] = {"nodes": list(getattr(node, "depends_on", ()))}
-            doc["original_file_path"] = node.path
-            doc["tags"] = list(node.tags)
-            if isinstance(node, ModelNode | TestNode):
-                doc["raw_code"] = doc.pop("raw_sql")
-                doc["compiled_code"] = doc.pop("compiled_sql")
-                doc["checksum"] = {"name": "sha256", "checksum": node.checksum}
-            if isinstance(node, ModelNode | SourceNode):
-                del doc["relation"]
-                doc["database"] = node.relation.database
-                doc["schema"] = node.relation.schema
-                doc["alias"] = node.relation.identifier
-                doc["relation_name"] = node.relation.render()
-                doc["columns"] = {c["name"]: c for c in doc["columns"]}
-            return doc
-
+        """The manifest.json document, in dbt's manifest v12 schema (docs/manifest.md, sqlflow.artifacts)."""
+        test_schema = self._target_schema() + artifacts.TEST_AUDIT_SUFFIX
+        database = next((m.relation.database for m in self.models()), None)
+        nodes: dict[str, Any] = {}
+        unit_tests: dict[str, Any] = {}  # dbt keeps unit tests out of `nodes`
+        for uid, node in self.nodes.items():
+            if isinstance(node, SensorNode):
+                nodes[uid] = artifacts.sensor_document(node)
+            elif isinstance(node, TestNode) and node.test_type == "unit":
+                unit_tests[uid] = artifacts.unit_test_document(node)
+            else:
+                nodes[uid] = artifacts.node_document(node, test_schema=test_schema, database=database)
         child_map: dict[str, list[str]] = {uid: [] for uid in [*self.sources, *self.nodes]}
         for node in self.nodes.values():
             for dep in node.depends_on:
                 child_map.setdefault(dep, []).append(node.unique_id)
+        dialects = {"dialect": self.dialect, "target_dialect": self.target_dialect}
         return {
-            "metadata": {
-                "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
-                "project_name": self.project_name,
-                "dialect": self.dialect,
-                "target_dialect": self.target_dialect,
-                **plain(self.metadata),
-            },
-            "nodes": {uid: node_json(n) for uid, n in self.nodes.items()},
-            "sources": {uid: node_json(s) for uid, s in self.sources.items()},
+            "metadata": artifacts.manifest_metadata(self.metadata, self.project_name, dialects),
+            "nodes": nodes,
+            "sources": {uid: artifacts.source_document(s) for uid, s in self.sources.items()},
+            **{key: {} for key in artifacts.EMPTY_SECTIONS},
+            "unit_tests": unit_tests,
             "parent_map": {uid: list(n.depends_on) for uid, n in self.nodes.items()}
             | {uid: [] for uid in self.sources},
             "child_map": {k: sorted(v) for k, v in child_map.items()},
         }
 
-
-_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls))
-    for cls in (Relation, NodeConfig, ColumnInfo, FileLoad, ModelNode, TestNode, SourceNode, SensorNode)
-}
+    def _target_schema(self) -> str:
+        """The target's schema: that of a model that sets no schema of its own (dbt's test audit schema
+        is named after it)."""
+        for model in self.models():
+            if model.resource_type == "model" and model.config.schema is None:
+                return model.relation.schema
+        return "main"

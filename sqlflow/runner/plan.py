@@ -9,7 +9,8 @@ prints it for --dry-run. The rules, per command:
   error attached to it (from the manifest, selected or not) whose other inputs are upstream of it in the
   plan or not in the plan at all. They run inside the step's transaction (write-audit-publish) and appear
   as steps of their own (`audit_of`), whose results the model step reports.
-- `build`: seeds, models, snapshots, sensors and tests. A selected test of severity error becomes an audit
+- `build`: seeds, models, snapshots, sensors and tests. A unit test runs before the model it tests (after
+  that model's parents), and the model waits for it. A selected test of severity error becomes an audit
   of its node as above (snapshots are audited like tables); the other selected tests run as steps after
   what they test. A test of severity error (not an audit) makes the children of what it tests wait for
   it; warn tests gate nothing.
@@ -107,6 +108,7 @@ def build_plan(
     if command in ("run", "build"):
         gating = sorted(uid for uid in keep if _gates(manifest.nodes[uid], command, uid in audit_of))
         _gate_children_on_tests(manifest, dag, sub, parents, gating)
+        _unit_tests_first(manifest, parents)
     order = Dag(parents).topological_order()
     audits: dict[str, list[str]] = {}
     for test, owner in audit_of.items():
@@ -197,10 +199,25 @@ def _runs(manifest: Manifest, uid: str, kinds: frozenset[str], command: str) -> 
     return not (node.resource_type == "model" and node.config.materialized == "ephemeral")
 
 
+def _unit_tests_first(manifest: Manifest, parents: dict[str, set[str]]) -> None:
+    """A planned unit test runs before the model it tests, as in dbt: it waits for that model's planned
+    parents (its inputs' real relations give the fixtures' column types), and the model waits for it."""
+    units = [
+        (uid, node.attached_node)
+        for uid, node in ((u, manifest.nodes[u]) for u in sorted(parents))
+        if isinstance(node, TestNode) and node.test_type == "unit" and node.attached_node in parents
+    ]
+    inputs = {model: set(parents[model]) for _, model in units}
+    for uid, model in units:
+        parents[uid] = (parents[uid] - {model}) | inputs[model]
+        parents[model].add(uid)
+
+
 def _blocking(node: object) -> bool:
-    """A test of severity error that is not a sensor: one that can audit a node."""
+    """A test of severity error that is not a sensor (nor a unit test): one that can audit a node."""
     return (
         isinstance(node, TestNode)
+        and node.test_type != "unit"
         and node.config.enabled
         and not node.config.sensor
         and node.config.severity.lower() != "warn"
@@ -217,6 +234,8 @@ def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[o
             continue
         assert isinstance(test, TestNode)
         planned = [dep for dep in test.depends_on if dep in keep]
+        if any(_is_snapshot(manifest.nodes.get(dep)) for dep in test.depends_on if dep not in keep):
+            continue  # it reads a snapshot this command does not build, which may not exist yet
         owners = [dep for dep in planned if _audited(manifest.nodes.get(dep))]
         if test.attached_node in owners:
             owners.remove(test.attached_node)
@@ -229,6 +248,10 @@ def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[o
     return out
 
 
+def _is_snapshot(node: object) -> bool:
+    return isinstance(node, ModelNode) and node.resource_type == "snapshot"
+
+
 def _audited(node: object) -> bool:
     if not isinstance(node, ModelNode):
         return False
@@ -238,7 +261,7 @@ def _audited(node: object) -> bool:
 
 def _gates(node: object, command: str, is_audit: bool) -> bool:
     """Whether the children of what a planned test tests wait for it."""
-    if not isinstance(node, TestNode):
+    if not isinstance(node, TestNode) or node.test_type == "unit":  # a unit test gates its model only
         return False
     if node.config.sensor:
         return True

@@ -1,7 +1,8 @@
 """What a run did: one NodeResult per step, and the RunResult that becomes target/run_results.json.
 
 Statuses follow dbt: models and seeds `success | error | skipped`, tests `pass | fail | warn | error |
-skipped`. Imports nothing from sqlflow but the package version.
+skipped`. The JSON is dbt's run-results v6 (sqlflow.artifacts says where sqlflow's extras go). Imports
+nothing from sqlflow but the package version, `artifacts` and `manifest`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sqlflow.artifacts import DBT_VERSION, RUN_RESULTS_SCHEMA
+
+if TYPE_CHECKING:
+    from sqlflow.manifest import Manifest
 
 FAILED_STATUSES = frozenset({"error", "fail"})
-RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
+BUILT_STATUSES = frozenset({"success", "pass", "warn", "fail"})  # the node ran: dbt writes a response
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,39 +37,47 @@ class NodeResult:
     materialized: str | None = None
     attempts: int = 1  # builds tried (retries + 1 when every retry was used)
     tolerated: bool = False  # a failure its on_failure policy keeps from failing the run
+    thread_id: str | None = None  # the thread that ran it
 
     @property
     def failed(self) -> bool:
         return self.status in FAILED_STATUSES
 
-    def to_json(self) -> dict[str, Any]:
-        """One entry of run_results.json's `results`."""
+    def to_json(self, node: Any = None) -> dict[str, Any]:
+        """One entry of run_results.json's `results`, in dbt's shape; `node` (the manifest node) gives
+        `compiled_code` and `relation_name`. sqlflow's `sample_rows` and `attempts` go in
+        `adapter_response`, the one object of a result where dbt's schema allows any key."""
         timing = []
         if self.started_at is not None and self.completed_at is not None:
-            timing.append(
-                {
-                    "name": "execute",
-                    "started_at": _iso(self.started_at),
-                    "completed_at": _iso(self.completed_at),
-                }
-            )
-        doc: dict[str, Any] = {
+            started, completed = _iso(self.started_at), _iso(self.completed_at)
+            # every node is compiled before the run starts: the compile phase takes no time of its own
+            timing.append({"name": "compile", "started_at": started, "completed_at": started})
+            timing.append({"name": "execute", "started_at": started, "completed_at": completed})
+        response: dict[str, Any] = {}
+        if self.status in BUILT_STATUSES:
+            said = self.message if self.resource_type != "test" and self.message else "OK"
+            rows = -1 if self.rows_affected is None else self.rows_affected
+            response = {"_message": said, "code": said.split()[0], "rows_affected": rows}
+        if self.sample_rows:
+            response["sample_rows"] = [dict(row) for row in self.sample_rows]
+        if self.attempts > 1:
+            response["attempts"] = self.attempts
+        compiled = getattr(node, "compiled_sql", None)
+        relation = getattr(node, "relation", None)
+        return {
             "unique_id": self.unique_id,
             "status": self.status,
             "timing": timing,
-            "thread_id": None,
+            "thread_id": self.thread_id or "main",
             "execution_time": round(self.execution_time, 6),
+            "adapter_response": response,
             "message": self.message,
             "failures": self.failures,
-            "adapter_response": {"rows_affected": self.rows_affected}
-            if self.rows_affected is not None
-            else {},
+            "compiled": compiled is not None if node is not None else None,
+            "compiled_code": compiled,
+            "relation_name": relation.render(include_database=True) if relation is not None else None,
+            "batch_results": None,
         }
-        if self.sample_rows:
-            doc["sample_rows"] = [dict(row) for row in self.sample_rows]
-        if self.attempts > 1:
-            doc["attempts"] = self.attempts
-        return doc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,18 +108,21 @@ class RunResult:
                 return r
         raise KeyError(unique_id)
 
-    def to_json(self) -> dict[str, Any]:
-        """The run_results.json document, shaped like dbt's."""
+    def to_json(self, manifest: Manifest | None = None) -> dict[str, Any]:
+        """The run_results.json document in dbt's run-results v6 schema; the `manifest` the run ran
+        gives each result its compiled code and relation."""
         from sqlflow import __version__
 
+        nodes = manifest.nodes if manifest is not None else {}
         return {
             "metadata": {
                 "dbt_schema_version": RUN_RESULTS_SCHEMA,
-                "sqlflow_version": __version__,
+                "dbt_version": DBT_VERSION,
                 "generated_at": _iso(self.generated_at),
                 "invocation_id": self.invocation_id,
+                "env": {"sqlflow_version": __version__},
             },
-            "results": [r.to_json() for r in self.results],
+            "results": [r.to_json(nodes.get(r.unique_id)) for r in self.results],
             "elapsed_time": round(self.elapsed, 6),
             "args": {"which": self.command, **self.args},
         }

@@ -109,6 +109,8 @@ class StepRunner:
         rows = None
         timer, timed_out = self._timeout(node)
         try:
+            if node.late_sql and self.ctx.recompile is not None:  # run_query ... on what is built by now
+                node = self.ctx.recompile(node)
             load_files(node, self.ctx)  # the CSV files it reads, on an engine that cannot read them in SQL
             if is_time_range(node):
                 built = self._time_range(node, step, audits)
@@ -443,6 +445,7 @@ def _result(
         completed_at=datetime.now(UTC),
         sample_rows=sample,
         materialized=step.materialized,
+        thread_id=threading.current_thread().name,
     )
 
 

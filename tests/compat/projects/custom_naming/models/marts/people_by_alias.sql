@@ -1,0 +1,2 @@
+{{ config(alias='people_final', schema=none) }}
+select * from {{ ref('stg_people') }}
