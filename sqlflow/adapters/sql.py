@@ -188,15 +188,24 @@ def insert_missing(
     )
 
 
+# DuckDB's default candidates with INTEGER before BIGINT
+SEED_TYPE_CANDIDATES = ("BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "TIME", "DATE", "TIMESTAMP", "VARCHAR")
+
+
 def read_csv_select(
     path: str, dialect: str, *, delimiter: str = ",", column_types: Mapping[str, str] | None = None
 ) -> str:
     """A SELECT reading a CSV file with a header (DuckDB's read_csv); `column_types` override detection.
+    Whole numbers that fit are INTEGER, not DuckDB's default BIGINT: dbt (agate) types seeds that way.
 
-    >>> read_csv_select("/p/seeds/a.csv", "duckdb", column_types={"id": "BIGINT"})
-    "SELECT * FROM read_csv('/p/seeds/a.csv', header = true, delim = ',', types = {'id': 'BIGINT'})"
+    >>> sql = read_csv_select("/p/seeds/a.csv", "duckdb", column_types={"id": "BIGINT"})
+    >>> sql.startswith("SELECT * FROM read_csv('/p/seeds/a.csv', header = true, delim = ','")
+    True
+    >>> "auto_type_candidates = ['BOOLEAN', 'INTEGER', 'BIGINT'," in sql, sql.endswith("{'id': 'BIGINT'})")
+    (True, True)
     """
     args = [string_literal(path, dialect), "header = true", f"delim = {string_literal(delimiter, dialect)}"]
+    args.append("auto_type_candidates = [" + ", ".join(f"'{t}'" for t in SEED_TYPE_CANDIDATES) + "]")
     if column_types:
         types = ", ".join(
             f"{string_literal(col, dialect)}: {string_literal(typ, dialect)}"

@@ -4,7 +4,8 @@ A test's compiled SQL selects the failing rows. It runs as `select count(*) from
 up to five of them are fetched too. `severity`, `warn_if` and `error_if` decide between pass, warn and fail
 as in dbt. With `store_failures` the failing rows are first kept in a table `<audit schema>.<test name>`
 (replaced on each run) and counted from there. An expectation test (`test_type` "expectation") goes to
-`sqlflow.checks.gx`, imported only then. Imports no driver and nothing above `adapters`.
+`sqlflow.checks.gx`, imported only then; a dbt unit test (`test_type` "unit") to `checks.unit_tests`.
+Imports no driver and nothing above `adapters`.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ def run_test(
     against `relation` (the tested node's). Raises SqlflowError when the test cannot run."""
     if test.test_type == "expectation":
         return run_expectation(test, adapter, relation)
+    if test.test_type == "unit":
+        from sqlflow.checks.unit_tests import run_unit_test
+
+        return run_unit_test(test, adapter, TestOutcome)
     return run_data_test(test, adapter, failures_schema=failures_schema)
 
 

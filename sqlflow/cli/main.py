@@ -372,14 +372,25 @@ def freshness(
 
 @cli.command()
 @project_options
+@click.option(
+    "--dbt",
+    "dbt_report",
+    is_flag=True,
+    help="Instead, list what in this dbt project sqlflow ignores or cannot do yet, with file:line and what "
+    "to do (exit 1 when something is unsupported).",
+)
 @click.pass_context
 def debug(
     ctx: click.Context,
     project: ProjectArgs,
+    dbt_report: bool,
 ) -> None:
     """Check the installation, the project, the profile and the connection."""
     from sqlflow import api
 
+    if dbt_report:
+        _print_dbt_report(ctx, api.dbt_report(_options(project)))
+        return
     checks = api.debug(_options(project))
     console = _console(ctx)
     ok = True
@@ -388,6 +399,21 @@ def debug(
         console.print(f"{mark} {what:<11} {detail}", highlight=False)
         ok = ok and passed
     if not ok:
+        ctx.exit(1)
+
+
+def _print_dbt_report(ctx: click.Context, findings: Sequence[Any]) -> None:
+    console = _console(ctx)
+    styles = {"unsupported": "[red]UNSUPPORTED[/]", "ignored": "[yellow]IGNORED[/]    "}
+    for finding in findings:
+        where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+        console.print(f"{styles[finding.kind]} {where}: {finding.what}. {finding.todo}", highlight=False)
+    unsupported = sum(f.kind == "unsupported" for f in findings)
+    if not findings:
+        console.print("[green]Nothing found:[/] sqlflow reads everything this project uses.", highlight=False)
+    else:
+        console.print(f"\n{unsupported} unsupported, {len(findings) - unsupported} ignored", highlight=False)
+    if unsupported:
         ctx.exit(1)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from sqlflow.compile.generic_tests import generic_test_nodes
 from sqlflow.compile.names import (
     Lookup,
     Resolved,
+    custom_naming,
     has_jinja,
     node_config,
     relation_for,
@@ -47,7 +49,7 @@ from sqlflow.compile.names import (
 )
 from sqlflow.compile.sensors import sensor_nodes
 from sqlflow.compile.snapshots import snapshot_columns, snapshot_config, snapshot_relation
-from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
+from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, SqlflowError, did_you_mean
 from sqlflow.graph.dag import build_dag
 from sqlflow.manifest import (
     TIME_RANGE_STRATEGIES,
@@ -78,9 +80,42 @@ def compile_project(
     invocation_id: str = "",
     run_started_at: datetime | None = None,
     cache_dir: Path | None = None,
+    query: Callable[[str], tuple[Sequence[str], Sequence[Sequence[Any]]]] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    late: LateCompile | None = None,
 ) -> Manifest:
-    """Compile every model, seed, source and test of `project` into a Manifest (see the module doc)."""
-    return _Compile(project, target_dialect, vars, invocation_id, run_started_at, cache_dir).run()
+    """Compile every model, seed, source and test of `project` into a Manifest (see the module doc).
+
+    `query(sql) -> (column names, rows)` runs SQL on the target for templates' run_query / statement
+    (opened lazily by the caller); without it `execute` is false. `flags` are dbt's (FULL_REFRESH, WHICH).
+    A node whose template runs queries is compiled with `execute` false (`late_sql`); `late`, when given,
+    can then render it again with its queries, just before it runs.
+    """
+    c = _Compile(project, target_dialect, vars, invocation_id, run_started_at, cache_dir)
+    c.query, c.flags = query, dict(flags or {})
+    manifest = c.run()
+    if late is not None:
+        late.bind(c)
+    return manifest
+
+
+class LateCompile:
+    """Renders late nodes (whose templates run queries) again just before they run, as dbt compiles each
+    node right before running it: pass one to `compile_project`, then hand it to the runner. Thread-safe
+    (one render at a time)."""
+
+    def __init__(self) -> None:
+        self._compile: _Compile | None = None
+        self._lock = threading.Lock()
+
+    def bind(self, compile_: _Compile) -> None:
+        self._compile = compile_
+
+    def __call__(self, node: ModelNode) -> ModelNode:
+        if self._compile is None or not node.late_sql:
+            return node
+        with self._lock:
+            return self._compile.recompile(node)
 
 
 class _Compile:
@@ -119,6 +154,15 @@ class _Compile:
         self._dialects_checked = False
         self.test_keys: dict[str, str] = {}  # unique id of a generic test -> its cache key
         self.sensor_keys: dict[str, tuple[str, Any]] = {}  # a sql sensor emitted late -> key, env reads
+        self.query: Callable[[str], tuple[Sequence[str], Sequence[Sequence[Any]]]] | None = None
+        self.flags: dict[str, Any] = {}
+        # a dbt project names relations as dbt-duckdb prints them: "db"."schema"."name"
+        self.dbt_names = project.config_file == "dbt_project.yml"
+        self.naming = custom_naming(f.text for f in project.macro_files)  # parts the project names itself
+        self.drafts: list[Draft] = []
+        self._graph: dict[str, Any] | None = None
+        self._graph_settled = False
+        self.sources: list[SourceNode] = []
 
     # -- lazily loaded tools (jinja2 and sqlglot cost ~300 ms to import) ---------------------------------
 
@@ -129,12 +173,16 @@ class _Compile:
 
             p = self.project
             self._renderer = Renderer(
-                files=[*p.model_files, *p.test_files],
+                files=[*p.model_files, *p.test_files, *p.analysis_files],
                 macro_files=p.macro_files,
                 target=p.target,
                 vars=self.vars,
                 invocation_id=self.invocation_id,
                 run_started_at=self.started,
+                query=self.query,
+                flags=self.flags,
+                graph=self.graph,
+                packages=[name.rsplit("/", 1)[-1] for name, _ in p.packages],
             )
         return self._renderer
 
@@ -160,12 +208,12 @@ class _Compile:
     # -- the steps ----------------------------------------------------------------------------------------
 
     def run(self) -> Manifest:
-        drafts = read_drafts(self.project)
+        drafts = self.drafts = read_drafts(self.project)
         for draft in drafts:
             if draft.kind != "seed" and draft.base.get("enabled", True) is not False:
                 self.render_pass1(draft)
-        drafts = self.settle(drafts)
-        sources = source_nodes(self.project)
+        drafts = self.drafts = self.settle(drafts)
+        sources = self.sources = source_nodes(self.project)
         self.lookup = self.make_lookup(drafts, sources)
         self.time_columns = {
             d.unique_id: d.config.time_column for d in drafts if d.config is not None and d.config.time_column
@@ -188,10 +236,34 @@ class _Compile:
                 if index % 2000 == 1999:
                     gc.collect(0)  # the young generation: what this batch allocated
         tests = generic_test_nodes(self, drafts)
+        if self.project.unit_tests:
+            from sqlflow.compile.unit_tests import unit_test_nodes
+
+            tests += [(node, None) for node in unit_test_nodes(self, drafts)]
         sensors = sensor_nodes(self)
         manifest = self.assemble(drafts, tests, sources, sensors)
+        warnings = self.warnings()
+        if warnings:
+            manifest = replace(manifest, metadata={**manifest.metadata, "warnings": warnings})
         self.cache.save()
         return manifest
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """What the compile warns about (manifest.metadata["warnings"], printed by lint)."""
+        from sqlflow.compile.dbt_nodes import compile_warnings
+
+        return compile_warnings(self.project.packages, self._renderer.warnings if self._renderer else ())
+
+    def graph(self) -> dict[str, Any] | None:
+        """dbt's `graph`: manifest-shaped nodes and sources. Before the relations are settled (pass 1) the
+        nodes have no relation parts yet; the files reading it are rendered again in pass 2."""
+        settled = bool(self.lookup.by_uid)
+        if self._graph is None or self._graph_settled != settled:
+            from sqlflow.compile.dbt_nodes import graph_doc
+
+            sources = self.sources if settled else source_nodes(self.project)
+            self._graph, self._graph_settled = graph_doc(self.drafts, sources, self.lookup.by_uid), settled
+        return self._graph
 
     def render_pass1(self, draft: Draft) -> None:
         text = draft.file.text
@@ -205,7 +277,13 @@ class _Compile:
         if cached is not None and all(os.environ.get(k) == v for k, v in cached.env_reads):
             draft.rendered = cached
             return
-        result = self.renderer.render(draft.file.path, text=draft.template, config=draft.base)
+        from sqlflow.compile.dbt_nodes import node_doc
+
+        result = self.renderer.render(
+            draft.file.path, text=draft.template, config=draft.base, node=lambda: node_doc(draft, None, None)
+        )
+        draft.volatile = draft.volatile or result.uncacheable
+        draft.late = result.queried
         draft.rendered = Rendered(
             None if result.needs_relations else result.sql,
             tuple(result.configs),
@@ -248,10 +326,11 @@ class _Compile:
                     hint=f"the other is {other.file.path}; rename one of them",
                 )
             seen[space] = draft
+            naming = self.naming_for(draft) if self.naming else None
             if draft.kind == "snapshot":
-                draft.relation = snapshot_relation(draft.name, draft.config, target)
+                draft.relation = snapshot_relation(draft.name, draft.config, target, naming)
             elif draft.kind != "test":
-                draft.relation = relation_for(draft.name, draft.config, target)
+                draft.relation = relation_for(draft.name, draft.config, target, naming)
                 if draft.config.sensor:
                     raise ConfigError(
                         f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
@@ -264,6 +343,20 @@ class _Compile:
             del self.disabled[name]
         return kept
 
+    def naming_for(self, draft: Draft) -> Callable[[str, str | None], str | None]:
+        """The part -> name function calling the project's generate_<part>_name macros for one node."""
+        from sqlflow.compile.dbt_nodes import node_doc
+
+        node = node_doc(draft, None, None)
+
+        def naming(part: str, custom: str | None) -> str | None:
+            if part not in self.naming:
+                return None
+            value = self.renderer.call_macro(f"generate_{part}_name", custom, node, path=draft.file.path)
+            return str(value).strip() if value is not None and str(value).strip() else None
+
+        return naming
+
     def make_lookup(self, drafts: list[Draft], sources: list[SourceNode]) -> Lookup:
         target = self.project.target
         nodes = [
@@ -274,16 +367,25 @@ class _Compile:
                 ephemeral=d.config.materialized == "ephemeral",
                 database=d.config.database,
                 target=target,
+                dbt_names=self.dbt_names,
+                quoting=self.project.quoting,
             )
             for d in drafts
-            if d.relation is not None and d.config is not None
+            if d.relation is not None and d.config is not None and d.kind != "analysis"
         ]
         tables = [
             (
                 s.source_name,
                 s.name,
                 resolved(
-                    s.unique_id, s.name, s.relation, ephemeral=False, database=t.database, target=target
+                    s.unique_id,
+                    s.name,
+                    s.relation,
+                    ephemeral=False,
+                    database=t.database,
+                    target=target,
+                    dbt_names=self.dbt_names,
+                    quoting=self.project.quoting,
                 ),
             )
             for s, t in zip(sources, self.project.source_tables, strict=True)
@@ -324,14 +426,19 @@ class _Compile:
 
         return resolve
 
-    def render_final(self, draft: Draft, *, incremental: bool) -> tuple[str, Calls, Calls]:
-        """The text of pass 2 (or pass 1's, when final) with its ref and source calls."""
+    def render_final(
+        self, draft: Draft, *, incremental: bool, execute: bool = False
+    ) -> tuple[str, Calls, Calls]:
+        """The text of pass 2 (or pass 1's, when final) with its ref and source calls. A late draft (its
+        template runs queries) is rendered with `execute` false unless asked (see `recompile`)."""
         rendered = draft.rendered
         assert rendered is not None
         if not has_jinja(draft.file.text):
             return draft.file.text, (), ()
         if rendered.sql is not None and not incremental:
             return rendered.sql, rendered.refs, rendered.sources
+        from sqlflow.compile.dbt_nodes import node_doc
+
         this: Resolved | None = self.lookup.by_uid.get(draft.unique_id)
         result = self.renderer.render(
             draft.file.path,
@@ -341,7 +448,10 @@ class _Compile:
             this_text=this.ref_text if this else None,
             incremental=incremental,
             config=draft.base,
+            node=lambda: node_doc(draft, draft.relation, this.ref_text if this else None),
+            execute=execute or not draft.late,
         )
+        draft.volatile = draft.volatile or result.uncacheable
         refs = tuple((c.args, c.location) for c in result.refs)
         return result.sql, refs, tuple((c.args, c.location) for c in result.sources)
 
@@ -356,28 +466,15 @@ class _Compile:
         draft.compiled_key = key
         sql, querying = self.sql_tools()
         text, refs, sources = self.render_final(draft, incremental=False)
-        templated = has_jinja(draft.file.text)
-
-        dialect = self.model_dialect(draft, sql)
-        load_into = None
-        if self.target_dialect not in READS_FILES_IN_SQL and draft.kind != "test" and draft.relation:
-            from sqlflow.compile.file_loads import LoadInto
-
-            load_into = LoadInto(self.target_dialect, draft.relation, draft.unique_id)
-
-        def analyse(text: str) -> Query:
-            return querying.analyse(
-                text,
-                dialect=dialect,
-                lookup=self.lookup,
-                self_uid=draft.unique_id,
-                path=draft.file.path,
-                raw_text=draft.file.text,
-                templated=templated,
-                load_into=load_into,
-            )
-
-        draft.query = analyse(text)
+        analyse = self.analyser(draft)
+        try:
+            draft.query = analyse(text)
+        except SqlflowError:
+            if not draft.late:
+                raise
+            # rendered without its queries' results the SQL may not parse: settled when it runs
+            self.unparsed(draft, text, refs, sources)
+            return
         queries = [draft.query]
         if draft.kind == "model" and draft.config and draft.config.materialized == "incremental":
             inc_text, inc_refs, inc_sources = self.render_final(draft, incremental=True)
@@ -402,6 +499,63 @@ class _Compile:
         )
         if draft.config is not None and draft.config.materialized != "ephemeral":
             self.write_now(draft, querying)
+
+    def analyser(self, draft: Draft) -> Callable[[str], Query]:
+        """Parse a rendered text of `draft` and resolve its tables (see querying.analyse)."""
+        sql, querying = self.sql_tools()
+        templated = has_jinja(draft.file.text)
+        dialect = self.model_dialect(draft, sql)
+        load_into = None
+        if self.target_dialect not in READS_FILES_IN_SQL and draft.kind != "test" and draft.relation:
+            from sqlflow.compile.file_loads import LoadInto
+
+            load_into = LoadInto(self.target_dialect, draft.relation, draft.unique_id)
+
+        def analyse(text: str) -> Query:
+            return querying.analyse(
+                text,
+                dialect=dialect,
+                lookup=self.lookup,
+                self_uid=draft.unique_id,
+                path=draft.file.path,
+                raw_text=draft.file.text,
+                templated=templated,
+                load_into=load_into,
+            )
+
+        return analyse
+
+    def unparsed(self, draft: Draft, text: str, refs: Calls, sources: Calls) -> None:
+        """The compiled form of a late draft whose text (rendered with `execute` false) does not parse:
+        its text as it is, its dependencies from its ref() and source() calls."""
+        depends = {self.lookup.ref(args, loc).unique_id for args, loc in refs}
+        depends |= {self.lookup.source(args, loc).unique_id for args, loc in sources}
+        depends.discard(draft.unique_id)
+        draft.compiled = Compiled(
+            compiled_sql=text,
+            incremental_sql=text if draft.config and draft.config.materialized == "incremental" else None,
+            depends_on=tuple(sorted(depends)),
+            refs=tuple(sorted({args[-1] for args, _ in refs})),
+            sources=tuple(sorted({(args[0], args[1]) for args, _ in sources})),
+            external_tables=(),
+            columns=(),
+            hooks=(self.render_hooks(draft, "pre_hook"), self.render_hooks(draft, "post_hook")),
+        )
+
+    def recompile(self, node: ModelNode) -> ModelNode:
+        """A late node (its template runs queries) rendered again with `execute` true, on the target as it
+        is now (its parents built): the SQL dbt would run, as dbt compiles each node just before it runs."""
+        draft = next(d for d in self.drafts if d.unique_id == node.unique_id)
+        analyse = self.analyser(draft)
+        text, _, _ = self.render_final(draft, incremental=False, execute=True)
+        emitter = self.emitter({d.unique_id: d for d in self.drafts})
+        what = f"{draft.kind} '{draft.name}'"
+        compiled_sql = emitter.emit(analyse(text), path=draft.file.path, name=what)
+        incremental_sql = None
+        if node.incremental_sql is not None:
+            inc_text, _, _ = self.render_final(draft, incremental=True, execute=True)
+            incremental_sql = emitter.emit(analyse(inc_text), path=draft.file.path, name=what)
+        return replace(node, compiled_sql=compiled_sql, incremental_sql=incremental_sql)
 
     def render_hooks(self, draft: Draft, which: str) -> tuple[str, ...]:
         """The model's pre_hook or post_hook statements rendered with its context (`{{ this }}` ...)."""
@@ -509,13 +663,8 @@ class _Compile:
         final.update((s.unique_id, _with_depends(s, extra.get(s.unique_id))) for s, _ in sensors)
         return replace(manifest, nodes=final)
 
-    def emit(
-        self,
-        by_uid: dict[str, Draft],
-        tests: list[tuple[TestNode, Query | None]],
-        sensors: list[tuple[SensorNode, Query | None]],
-    ) -> None:
-        """Write the SQL of each analysed model and test; store the results in the cache."""
+    def emitter(self, by_uid: dict[str, Draft]) -> Any:
+        """A querying.Emitter over the drafts: ephemeral models' bodies from their queries or compiled SQL."""
         _, querying = self.sql_tools()
         bodies: dict[str, Any] = {}
 
@@ -533,12 +682,21 @@ class _Compile:
             deps = compiled.depends_on if compiled else ()
             return [d for d in deps if d in by_uid and by_uid[d].config.materialized == "ephemeral"]
 
-        emitter = querying.Emitter(
+        return querying.Emitter(
             target_dialect=self.target_dialect,
             ephemeral_deps=ephemeral_deps,
             ephemeral_body=body,
             name_of=lambda uid: by_uid[uid].name,
         )
+
+    def emit(
+        self,
+        by_uid: dict[str, Draft],
+        tests: list[tuple[TestNode, Query | None]],
+        sensors: list[tuple[SensorNode, Query | None]],
+    ) -> None:
+        """Write the SQL of each analysed model and test; store the results in the cache."""
+        emitter = self.emitter(by_uid)
         for draft in by_uid.values():
             if draft.query is None or draft.compiled is None:
                 continue

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlflow
+from sqlflow.compile.dbt_nodes import described_columns, render_description
 from sqlflow.compile.names import check_properties, folders_of
 from sqlflow.compile.snapshots import split_snapshots
 from sqlflow.errors import SourceLocation
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
     from sqlflow.compile.querying import Query
 
 Calls = tuple[tuple[tuple[str, ...], SourceLocation], ...]
-_RESOURCE_TYPES: dict[str, Literal["model", "seed", "snapshot"]] = {"seed": "seed", "snapshot": "snapshot"}
+_RESOURCE_TYPES: dict[str, Literal["model", "seed", "snapshot", "analysis"]] = {
+    "seed": "seed",
+    "snapshot": "snapshot",
+    "analysis": "analysis",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,7 @@ class Draft:
     the end). A snapshot's `file` holds the text of its block only (see snapshots.split_snapshots)."""
 
     file: SourceFile
-    kind: str  # "model" | "seed" | "snapshot" | "test"
+    kind: str  # "model" | "seed" | "snapshot" | "test" | "analysis"
     name: str
     unique_id: str
     fqn: tuple[str, ...]
@@ -77,6 +82,7 @@ class Draft:
     compiled: Compiled | None = None
     line: int | None = None  # of a snapshot's `{% snapshot %}` block
     raw: str | None = None  # a snapshot block's body as written
+    late: bool = False  # its template runs queries (run_query ...): rendered again just before it runs
 
     @property
     def template(self) -> str | None:
@@ -96,6 +102,7 @@ def read_drafts(p: Project) -> list[Draft]:
         ("model", p.model_files, p.model_paths, p.model_configs, p.model_properties),
         ("seed", p.seed_files, p.seed_paths, p.seed_configs, p.seed_properties),
         ("test", p.test_files, p.test_paths, p.test_configs, {}),
+        ("analysis", p.analysis_files, p.analysis_paths, {}, {}),
     )
     for kind, files, paths, tree, properties in groups:
         for file in files:
@@ -133,8 +140,8 @@ def source_nodes(p: Project) -> list[SourceNode]:
             relation=Relation(
                 database=t.database or p.target.database, schema=t.schema, identifier=t.identifier
             ),
-            description=t.description,
-            columns=t.columns,
+            description=render_description(t.description, p.doc_blocks, SourceLocation(t.path, t.line)),
+            columns=described_columns(t.columns, p.doc_blocks, SourceLocation(t.path, t.line)),
             loaded_at_field=t.loaded_at_field,
             freshness=t.freshness,
             tags=t.tags,
@@ -165,6 +172,7 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
             sources=c.sources if c else (),
         )
     assert draft.relation is not None
+    where = SourceLocation(props.path, props.line) if props else SourceLocation(draft.file.path)
     return ModelNode(
         unique_id=draft.unique_id,
         name=draft.name,
@@ -176,8 +184,8 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
         checksum=draft.file.checksum,
         config=draft.config,
         relation=draft.relation,
-        description=props.description if props else "",
-        columns=props.columns if props else (),
+        description=render_description(props.description, p.doc_blocks, where) if props else "",
+        columns=described_columns(props.columns, p.doc_blocks, where) if props else (),
         patch_path=props.path if props else None,
         depends_on=c.depends_on if c else (),
         refs=c.refs if c else (),
@@ -185,6 +193,7 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
         external_tables=c.external_tables if c else (),
         file_reads=c.file_reads if c else (),
         file_loads=c.file_loads if c else (),
+        late_sql=draft.late,
     )
 
 

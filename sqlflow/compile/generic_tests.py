@@ -39,11 +39,12 @@ MAX_NAME = 64
 RENDERED_ARGUMENTS = ("expression", "min_value", "max_value")  # built-in test arguments that may hold Jinja
 
 
-def test_name(spec: TestSpec, target_name: str, *, prefix: str = "") -> str:
+def test_name(spec: TestSpec, target_name: str, *, prefix: str = "", full: bool = False) -> str:
     """dbt's generated test name: `not_null_orders_order_id`, `accepted_values_orders_status__a__b`.
 
     `target_name` is the model or seed name, or `<source>_<table>` with `prefix` "source_". A name of 64
-    characters or more becomes its first 30 characters and an md5 of the whole, as dbt does.
+    characters or more becomes its first 30 characters and an md5 of the whole, as dbt does, unless `full`
+    (dbt's unique ids keep the full name).
 
     >>> spec = TestSpec(test_name="accepted_values", column_name="status", kwargs={"values": ["a", "b"]})
     >>> test_name(spec, "orders")
@@ -64,7 +65,7 @@ def test_name(spec: TestSpec, target_name: str, *, prefix: str = "") -> str:
         flat.extend(_flatten(value))
     identifier = f"{prefix}{spec.test_name}_{target_name}"
     name = f"{identifier}_" + "__".join(_UNSAFE.sub("_", part) for part in flat)
-    if len(name) >= MAX_NAME:
+    if len(name) >= MAX_NAME and not full:
         name = f"{identifier[:30]}_{hashlib.md5(name.encode()).hexdigest()}"
     return name
 
@@ -91,11 +92,35 @@ def arguments(spec: TestSpec) -> dict[str, Any]:
 
 
 def test_unique_id(project_name: str, name: str, spec: TestSpec, attached: str) -> str:
-    """`test.<project>.<name>.<10 hex>`, the hash over what makes the test distinct."""
-    basis = repr(
-        (name, attached, spec.test_name, spec.column_name, sorted(_arguments(spec).items(), key=str))
-    )
-    return f"test.{project_name}.{name}.{hashlib.md5(basis.encode()).hexdigest()[:10]}"
+    """`test.<project>.<name>.<10 hex>` as dbt makes it, so ids match dbt's: `name` is the full (not
+    shortened) test name, the hash the last 10 hex of md5(name + repr of the test's metadata), where the
+    metadata is {namespace, name, kwargs} with kwargs holding the arguments, column_name and dbt's `model`
+    string, every value but dicts and lists as str, dict keys sorted.
+
+    >>> spec = TestSpec(test_name="unique", column_name="customer_id")
+    >>> test_unique_id("shop", "unique_customers_customer_id", spec, "model.shop.customers")
+    'test.shop.unique_customers_customer_id.c5af1ff4b1'
+    """
+    namespace, _, macro = spec.test_name.rpartition(".")
+    kwargs: dict[str, Any] = dict(_arguments(spec))
+    if spec.column_name is not None:
+        kwargs["column_name"] = spec.column_name
+    kind, _, rest = attached.partition(".")
+    parts = rest.split(".")[1:]  # after the package
+    target = f"source('{parts[0]}', '{parts[1]}')" if kind == "source" else f"ref('{parts[-1]}')"
+    kwargs["model"] = "{{ get_where_subquery(" + target + ") }}"
+    metadata = {"namespace": namespace or None, "name": macro, "kwargs": kwargs}
+    digest_ = hashlib.md5((name + repr(_hashable(metadata))).encode()).hexdigest()
+    return f"test.{project_name}.{name}.{digest_[-10:]}"
+
+
+def _hashable(data: Any) -> Any:
+    """dbt's get_hashable_md: dicts with sorted keys, lists kept, everything else str()."""
+    if isinstance(data, Mapping):
+        return {k: _hashable(data[k]) for k in sorted(data)}
+    if isinstance(data, list | tuple):
+        return [_hashable(v) for v in data]
+    return str(data)
 
 
 def unknown_test(spec: TestSpec, macros: Mapping[str, str]) -> ConfigError:
@@ -140,7 +165,9 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
                 spec = replace(spec, test_name=canonical_test_name(spec.test_name))
             prefix = "source_" if attached.startswith("source.") else ""
             name = test_name(spec, target_name, prefix=prefix)
-            uid = test_unique_id(p.name, name, spec, attached)
+            uid = test_unique_id(
+                p.name, test_name(spec, target_name, prefix=prefix, full=True), spec, attached
+            )
             if uid in seen:
                 other = seen[uid]
                 raise DuplicateNodeError(

@@ -32,7 +32,8 @@ class LintWarning:
 
 
 def lint(manifest: Manifest) -> tuple[LintWarning, ...]:
-    """The warnings for every classic incremental model (append, merge, delete+insert), in node order:
+    """The compile's own warnings (`metadata["warnings"]`: packages not installed, exceptions.warn), then
+    those for every classic incremental model (append, merge, delete+insert), in node order:
     a unique_key column without a not_null test, and SQL without an is_incremental() filter.
     """
     not_null: set[tuple[str, str]] = set()
@@ -48,7 +49,10 @@ def lint(manifest: Manifest) -> tuple[LintWarning, ...]:
             and strategy_name(node) in CLASSIC_STRATEGIES
         ):
             incremental.append(node)
-    warnings: list[LintWarning] = []
+    warnings = [
+        LintWarning(message=w["message"], path=w["path"], line=w.get("line"))
+        for w in manifest.metadata.get("warnings", ())
+    ]
     for node in incremental:
         for key in node.config.unique_key:
             if (node.unique_id, key.lower()) not in not_null:

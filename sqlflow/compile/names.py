@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,53 @@ def node_config(merged: Mapping[str, Any], **forced: Any) -> NodeConfig:
     return NodeConfig(**values)
 
 
-def relation_for(name: str, config: NodeConfig, target: Target) -> Relation:
-    """dbt's naming: schema `s` -> `<target schema>_s`, alias -> identifier, database from the target."""
-    schema = f"{target.schema}_{config.schema}" if config.schema else target.schema
-    return Relation(
-        database=config.database or target.database, schema=schema, identifier=config.alias or name
+# A project's own naming macro: `{% macro generate_schema_name(custom_schema_name, node) %}` (or its
+# dispatched `default__` / `<adapter>__` form) replaces dbt's default rule for that part of the name
+_NAMING_MACRO = re.compile(r"{%-?\s*macro\s+(?:\w+__)?generate_(schema|alias|database)_name\s*\(")
+# (part, the custom value configured or None) -> the name the project's macro gives
+Naming = Callable[[str, str | None], str]
+
+
+def custom_naming(macro_texts: Iterable[str]) -> frozenset[str]:
+    """The parts ("schema", "alias", "database") whose naming macro the project overrides.
+
+    >>> sorted(custom_naming(["{% macro generate_schema_name(custom_schema_name, node) %}x{% endmacro %}"]))
+    ['schema']
+    """
+    return frozenset(
+        m.group(1) for text in macro_texts if "generate_" in text for m in _NAMING_MACRO.finditer(text)
+    )
+
+
+def relation_for(name: str, config: NodeConfig, target: Target, naming: Naming | None = None) -> Relation:
+    """dbt's naming: schema `s` -> `<target schema>_s`, alias -> identifier, database from the target;
+    `naming` gives the parts a project's own generate_*_name macros name (it returns None for the others).
+    """
+    schema = f"{target.schema}_{config.schema.strip()}" if config.schema else target.schema
+    database, identifier = config.database or target.database, config.alias or name
+    if naming is not None:
+        schema = naming("schema", config.schema) or schema
+        identifier = naming("alias", config.alias) or identifier
+        database = naming("database", config.database) or database
+    return Relation(database=database, schema=schema, identifier=identifier)
+
+
+def render_relation(
+    relation: Relation, *, include_database: bool, quoting: Mapping[str, bool] | None = None
+) -> str:
+    """`relation` as ref() prints it: quoted parts (but those `quoting:` turns off), the database when asked.
+
+    >>> rel = Relation(database="dev", schema="main", identifier="orders")
+    >>> render_relation(rel, include_database=True, quoting={"identifier": False})
+    '"dev"."main".orders'
+    """
+    if not quoting:
+        return relation.render(include_database=include_database)
+    parts = [("schema", relation.schema), ("identifier", relation.identifier)]
+    if include_database and relation.database:
+        parts.insert(0, ("database", relation.database))
+    return ".".join(
+        p if quoting.get(kind, True) is False else '"' + p.replace('"', '""') + '"' for kind, p in parts
     )
 
 
@@ -58,11 +100,26 @@ class Resolved:
 
 
 def resolved(
-    unique_id: str, name: str, relation: Relation, *, ephemeral: bool, database: str | None, target: Target
+    unique_id: str,
+    name: str,
+    relation: Relation,
+    *,
+    ephemeral: bool,
+    database: str | None,
+    target: Target,
+    dbt_names: bool = False,
+    quoting: Mapping[str, bool] | None = None,
 ) -> Resolved:
-    """How a node is named in SQL; `database` is the one its config or source declares, if any."""
-    explicit = database is not None and database != target.database
-    text = ephemeral_cte(name) if ephemeral else relation.render(include_database=explicit)
+    """How a node is named in SQL; `database` is the one its config or source declares, if any. In a dbt
+    project (`dbt_names`) the database is always named, as dbt-duckdb prints `"db"."schema"."name"`."""
+    explicit = (database is not None and database != target.database) or (
+        dbt_names and bool(relation.database)
+    )
+    text = (
+        ephemeral_cte(name)
+        if ephemeral
+        else render_relation(relation, include_database=explicit, quoting=quoting)
+    )
     return Resolved(unique_id, name, relation, ephemeral, text, explicit)
 
 

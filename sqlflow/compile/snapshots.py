@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from sqlflow.compile.names import Naming, relation_for
 from sqlflow.errors import ConfigError, SourceLocation, TemplateError
 from sqlflow.manifest import SNAPSHOT_DELETED_COLUMN, SNAPSHOT_META_COLUMNS, NodeConfig, Relation
 from sqlflow.project.types import SourceFile, Target
@@ -138,18 +139,15 @@ def snapshot_config(config: NodeConfig, *, name: str, where: SourceLocation) -> 
     )
 
 
-def snapshot_relation(name: str, config: NodeConfig, target: Target) -> Relation:
+def snapshot_relation(
+    name: str, config: NodeConfig, target: Target, naming: Naming | None = None
+) -> Relation:
     """Where a snapshot lives: dbt's older `target_schema` names the schema as it is; otherwise `schema`
-    works as for models (`<target schema>_<schema>`)."""
+    works as for models (`<target schema>_<schema>`, or the project's generate_schema_name)."""
+    relation = relation_for(name, config, target, naming)
     if config.target_schema:
-        schema = config.target_schema
-    elif config.schema:
-        schema = f"{target.schema}_{config.schema}"
-    else:
-        schema = target.schema
-    return Relation(
-        database=config.database or target.database, schema=schema, identifier=config.alias or name
-    )
+        relation = dataclasses.replace(relation, schema=config.target_schema)
+    return relation
 
 
 def snapshot_columns(config: NodeConfig) -> tuple[str, ...]:

@@ -20,7 +20,25 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import jinja2.runtime
 
+from sqlflow.compile import dbt_context as dbt
+from sqlflow.compile.crossdb import (
+    builtin_macros,
+    generate_alias_name,
+    generate_database_name,
+    generate_schema_name,
+    generate_schema_name_for_env,
+)
+from sqlflow.compile.dbt_adapter import (
+    KNOWN_PACKAGES,
+    Adapter,
+    Api,
+    DbtNamespace,
+    Exceptions,
+    Package,
+    dispatching,
+)
 from sqlflow.compile.names import has_jinja
 from sqlflow.compile.quick_jinja import NotQuick, QuickTemplate
 from sqlflow.errors import SourceLocation, SqlflowError, TemplateError, did_you_mean
@@ -54,6 +72,9 @@ class RenderResult:
     configs: list[tuple[dict[str, Any], SourceLocation]] = field(default_factory=list)
     env_reads: dict[str, str | None] = field(default_factory=dict)
     needs_relations: bool = False  # ref()/source()/this were used: a pass-1 text is not final
+    # execute, run_query, flags or graph were used: the text may change from run to run, never cache it
+    uncacheable: bool = False
+    queried: bool = False  # execute / run_query / statement were used: render it again just before it runs
 
 
 class RelationRef:
@@ -159,6 +180,26 @@ class _Loader(jinja2.BaseLoader):
         return self.texts[template], template, lambda: True
 
 
+class _Macro(jinja2.runtime.Macro):
+    """A macro that may end with `{{ return(value) }}` and then returns `value` (any object), as in dbt."""
+
+    def _invoke(self, arguments: list[Any], autoescape: bool) -> Any:
+        try:
+            return super()._invoke(arguments, autoescape)
+        except dbt.MacroReturn as returned:
+            return returned.value
+
+
+class _Environment(jinja2.Environment):
+    """Jinja with dbt's extensions (`do`, `break`/`continue`) whose macros are `_Macro`s: the compiled code
+    of every template binds `Macro` to `_Macro` (as dbt's own environment rewrites its compiled code)."""
+
+    def _compile(self, source: str, filename: str) -> Any:
+        return super()._compile(source + "\nMacro = environment.macro_class\n", filename)
+
+    macro_class = _Macro
+
+
 def template_location() -> SourceLocation | None:
     """The file:line of the innermost template frame running now (a model, test or macro file)."""
     frame = sys._getframe(1)
@@ -185,6 +226,14 @@ class _State:
     def used(self) -> None:
         self.result.needs_relations = True
 
+    def dynamic(self) -> None:
+        self.result.needs_relations = True
+        self.result.uncacheable = True
+
+    def queried(self) -> None:
+        self.dynamic()
+        self.result.queried = True
+
     def at_line(self, line: int) -> None:
         self.line = line
 
@@ -205,27 +254,58 @@ class Renderer:
         vars: Mapping[str, Any],
         invocation_id: str,
         run_started_at: _datetime.datetime,
+        query: dbt.Query | None = None,
+        flags: Mapping[str, Any] | None = None,
+        graph: Callable[[], Mapping[str, Any] | None] | None = None,
+        packages: Iterable[str] = (),
     ) -> None:
+        """`query(sql)` runs SQL on the target for run_query / statement (without it `execute` is false);
+        `flags` are dbt's flags (FULL_REFRESH, WHICH ...); `graph()` gives the `graph` of manifest-shaped
+        node dicts; `packages` are the names packages.yml lists (none is installed: see dbt_context.Package).
+        """
         self._macro_files = list(macro_files)
         texts = {f.path: f.text for f in files}
         texts.update({f.path: _test_blocks_to_macros(f.text) for f in self._macro_files})
         self._texts = texts
         self._vars = vars
+        self._env: dict[str, str] = {}
         self._state = _State()
         self._quick_templates: dict[str, QuickTemplate | None] = {}
-        self.env = jinja2.Environment(
-            loader=_Loader(texts), undefined=jinja2.StrictUndefined, cache_size=-1, autoescape=False
+        self.warnings: list[tuple[str, SourceLocation | None]] = []  # exceptions.warn(...), in order
+        self.env = _Environment(
+            loader=_Loader(texts),
+            undefined=jinja2.StrictUndefined,
+            cache_size=-1,
+            autoescape=False,
+            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         )
         target_doc = {k: v for k, v in target.settings.items() if k not in ("password", "pass")}
         target_doc |= {
             "name": target.name,
+            "target_name": target.name,
             "type": target.type,
             "schema": target.schema,
             "database": target.database,
-            "threads": target.threads,
+            "threads": target.threads or 1,
             "profile_name": target.profile_name,
         }
         state = self._state
+        where = state.where
+        self.queries = dbt.Queries(query, state.queried, where)
+        builtins = builtin_macros(target.type)
+        builtins |= {
+            "default__generate_schema_name": generate_schema_name(target_doc),
+            "generate_schema_name_for_env": generate_schema_name_for_env(target_doc),
+            "default__generate_alias_name": generate_alias_name,
+            "default__generate_database_name": generate_database_name(target_doc),
+        }
+        self.builtins = builtins
+        adapter = Adapter(target.type, self._project_macro, builtins, self.queries, where)
+        self._graph = graph
+        # dbt's macros are globals too, dispatching (a project's default__x wins); its own x replaces them
+        names = {n.removeprefix("default__") for n in builtins} - {"generate_schema_name_for_env"}
+        self.env.globals.update({n: dispatching(adapter, n) for n in names})
+        self.env.globals["generate_schema_name_for_env"] = builtins["generate_schema_name_for_env"]
         self.env.globals.update(
             ref=self._ref,
             source=self._source,
@@ -236,16 +316,61 @@ class Renderer:
             start=BatchBound("start"),
             end=BatchBound("end"),
             this=None,
+            model=dbt.Tracked({}, state.used),
+            graph=dbt.LazyGraph(self._graph_doc, state.dynamic),
             target=target_doc,
             run_started_at=run_started_at,
             invocation_id=invocation_id,
             modules=SimpleNamespace(datetime=_datetime, re=re, itertools=itertools, json=json),
             log=lambda *args, **kwargs: "",
-            exceptions=SimpleNamespace(raise_compiler_error=_raise_compiler_error),
-            tojson=json.dumps,
+            print=lambda *args, **kwargs: "",
+            exceptions=Exceptions(where, lambda message, at: self.warnings.append((message, at))),
+            tojson=dbt.tojson,
+            fromjson=dbt.fromjson,
+            toyaml=dbt.toyaml,
+            fromyaml=dbt.fromyaml,
+            set=dbt.try_set,
+            set_strict=dbt.set_strict,
+            zip=dbt.try_zip,
+            zip_strict=dbt.zip_strict,
+            local_md5=dbt.local_md5,
+            adapter=adapter,
+            dbt=DbtNamespace(adapter),
+            api=Api(),
+            flags=dbt.Flags({**dbt.DEFAULT_FLAGS, **(flags or {})}, state.dynamic),
+            execute=self.queries.execute_flag(),
+            run_query=self.queries.run_query,
+            statement=self.queries.statement,
+            load_result=self.queries.load_result,
+            store_result=self.queries.store_result,
+            **{"return": dbt.macro_return},
         )
+        for package in {*KNOWN_PACKAGES, *packages}:
+            self.env.globals[package] = Package(package, self._project_macro, where)
         self.macros: dict[str, str] = {}  # name -> file
         self._load_macros()
+
+    def _project_macro(self, name: str) -> Any:
+        """The project's macro `name`, or None."""
+        return self.env.globals[name] if name in self.macros else None
+
+    def _graph_doc(self) -> Mapping[str, Any]:
+        found = self._graph() if self._graph is not None else None
+        return found if found is not None else dbt.EMPTY_GRAPH
+
+    def call_macro(self, name: str, *args: Any, path: str = "", node: Mapping[str, Any] | None = None) -> Any:
+        """Call the project's macro (or built-in) `name` with `args`: its return value, or its text stripped;
+        errors name the macro's file:line (else `path`)."""
+        macro = self.env.globals[name]
+        state = self._state
+        saved = state.result, state.path, state.resolve
+        state.result, state.path, state.resolve = RenderResult(""), path, None
+        self.env.globals["model"] = dbt.Tracked(node or {}, state.used)
+        try:
+            value = self._guarded(path or self.macros.get(name, name), lambda: macro(*args))
+        finally:
+            state.result, state.path, state.resolve = saved
+        return value.strip() if isinstance(value, str) else value
 
     # -- the context functions -------------------------------------------------------------------------
 
@@ -282,6 +407,8 @@ class Renderer:
         )
 
     def _env_var(self, name: str, default: Any = _MISSING) -> Any:
+        if name in self._env:
+            return self._env[name]
         value = os.environ.get(name)
         self._state.result.env_reads[name] = value
         if value is not None:
@@ -307,10 +434,16 @@ class Renderer:
         incremental: bool = False,
         config: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        node: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+        vars: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        execute: bool = True,
     ) -> RenderResult:
         """Render the file `path` (or `text` shown as `path`, e.g. a test's `to:` or `show --inline`).
 
-        `extra` names are visible to this render only (a custom test's arguments).
+        `extra` names are visible to this render only (a custom test's arguments); `node` is `model`, the
+        node being rendered as a manifest-shaped dict. With `resolve` (pass 2) and a query function,
+        `execute` is true. `vars` and `env` override var() and env_var() for this render (a unit test's).
         """
         state = self._state
         state.result = RenderResult("")
@@ -319,10 +452,15 @@ class Renderer:
         state.incremental = incremental
         state.config = dict(config or {})
         state.line = None
+        self.queries.executing = resolve is not None and execute
         self.env.globals["this"] = RelationRef(
             this, this_text or (str(this) if this else _PLACEHOLDER), state.used
         )
+        self.env.globals["model"] = dbt.Tracked(node or {}, state.used)
+        shadowed = {name: self.env.globals[name] for name in extra or () if name in self.env.globals}
         self.env.globals.update(extra or {})
+        saved_vars, self._vars = self._vars, {**self._vars, **vars} if vars else self._vars
+        self._env = dict(env or {})
         try:
             sql = self._quick(path, text)
             if sql is None:
@@ -336,6 +474,8 @@ class Renderer:
         finally:
             for name in extra or ():
                 del self.env.globals[name]
+            self.env.globals.update(shadowed)
+            self._vars, self._env = saved_vars, {}
         state.result.sql = sql
         return state.result
 
@@ -445,10 +585,6 @@ class _Config:
                 location=self._state.where(),
             )
         return self._state.config[key]
-
-
-def _raise_compiler_error(message: str) -> None:
-    raise TemplateError(str(message), location=template_location())
 
 
 def _test_blocks_to_macros(text: str) -> str:

@@ -11,7 +11,7 @@
                      sources and sensors have no config and never match
     source:s[.t]     sources of source s (table t); source:package.s.t also works
     sensor:x         sensors named x (sensor:package.x also works)
-    test_type:x      generic, singular or expectation (dbt's old schema / data too)
+    test_type:x      generic, singular, expectation or unit (dbt's old schema / data too)
     test_name:x      not_null, unique, ... a Great Expectations name, or a singular test's file stem
     result:x         the status of the node in the previous run (error, fail, skipped, ...)
 
@@ -41,6 +41,7 @@ TEST_TYPES: Mapping[str, str] = MappingProxyType(
         "generic": "generic",
         "singular": "singular",
         "expectation": "expectation",
+        "unit": "unit",
         "schema": "generic",
         "data": "singular",
     }

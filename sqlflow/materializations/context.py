@@ -7,7 +7,7 @@ as relations are built, so no node asks the catalog again. Imports no driver.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +62,8 @@ class BuildContext:
     # the time a snapshot records for check-strategy versions and hard deletes (naive = UTC); None: the
     # database's current_timestamp, in UTC
     snapshot_time: datetime | None = None
+    # renders a node whose template runs queries (`late_sql`) again, just before it is built
+    recompile: Callable[[ModelNode], ModelNode] | None = None
 
 
 @dataclass(frozen=True, slots=True)

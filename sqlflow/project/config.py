@@ -27,6 +27,20 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "hard_deletes": ("ignore", "invalidate", "new_record"),
     "on_failure": ("fail", "skip_downstream", "continue"),
 }
+# dbt configs read and ignored: they govern grants, docs persisted in the warehouse, contracts and the
+# like, not what a relation holds (docs/dbt.md lists them)
+IGNORED_DBT_KEYS = frozenset(
+    {"persist_docs", "grants", "contract", "access", "group", "event_time", "quoting", "packages",
+     "indexes", "on_configuration_change", "copy_grants", "sql_header", "labels", "transient",
+     "store_failures_as", "query_tag", "static_analysis", "description"}
+)  # fmt: skip
+_MAPPING_DBT_KEYS = frozenset({"persist_docs", "grants", "contract", "quoting", "labels"})
+# dbt configs that change what a relation holds and that sqlflow cannot do yet: an error naming them
+UNSUPPORTED_DBT_KEYS = frozenset(
+    {"snapshot_meta_column_names", "dbt_valid_to_current", "fail_calc", "merge_update_columns",
+     "merge_exclude_columns", "partition_by", "cluster_by", "file_format", "location", "options", "format",
+     "plugin", "submission_method"}
+)  # fmt: skip
 APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook", "depends_on"})
 UPDATED_KEYS = frozenset({"meta", "docs", "column_types"})
 
@@ -153,6 +167,14 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
         key = config_key(str(written))
         shown = str(written).lstrip("+")
         location = SourceLocation(where.path, lines.get(written, where.line))
+        if key in IGNORED_DBT_KEYS:
+            continue
+        if key in UNSUPPORTED_DBT_KEYS and not (key == "fail_calc" and str(value).strip() == "count(*)"):
+            raise ConfigError(
+                f"dbt config '{shown}'{under} is not supported by sqlflow",
+                location=location,
+                hint="remove it; docs/dbt.md lists what sqlflow reads from a dbt project",
+            )
         if key not in CONFIG_KEYS:
             raise ConfigError(f"unknown key '{shown}'{under}", location=location, hint=_suggest(key, shown))
         if key == "sensor":
@@ -226,6 +248,8 @@ def _is_config(key: str, value: Any) -> bool:
     if key.startswith("+"):
         return True
     name = config_key(key)
+    if name in IGNORED_DBT_KEYS or name in UNSUPPORTED_DBT_KEYS:
+        return not isinstance(value, Mapping) or name in _MAPPING_DBT_KEYS or name == "options"
     if name not in CONFIG_KEYS:
         return False
     return not isinstance(value, Mapping) or name in UPDATED_KEYS

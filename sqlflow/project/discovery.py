@@ -33,6 +33,8 @@ class Discovered:
     macro_files: tuple[SourceFile, ...]
     property_files: tuple[tuple[str, Path], ...]  # (relative path, absolute path)
     snapshot_files: tuple[SourceFile, ...] = ()
+    analysis_files: tuple[SourceFile, ...] = ()
+    doc_files: tuple[SourceFile, ...] = ()  # Markdown files that may hold `{% docs %}` blocks
 
 
 def discover(
@@ -44,8 +46,11 @@ def discover(
     macro_paths: Iterable[str],
     target_path: str,
     snapshot_paths: Iterable[str] = (),
+    analysis_paths: Iterable[str] = (),
+    docs_paths: Iterable[str] | None = None,
 ) -> Discovered:
-    """Walk the project's folders and read the files found."""
+    """Walk the project's folders and read the files found. `docs_paths` None: Markdown files are looked
+    for in every other folder, as dbt does without `docs-paths`."""
     skip = {os.path.normpath(root / target_path)} | {os.path.normpath(root / s) for s in SKIPPED_FOLDERS}
     walks: dict[str, list[tuple[str, str]]] = {}
 
@@ -62,9 +67,15 @@ def discover(
     singular_tests = [(rel, path) for rel, path in tests if not rel.startswith(generic)]
     macros = sorted([*files(macro_paths, ".sql"), *(t for t in tests if t[0].startswith(generic))])
     snapshot_paths = list(snapshot_paths)
+    analysis_paths = list(analysis_paths)
+    model_paths, seed_paths, test_paths = list(model_paths), list(seed_paths), list(test_paths)
+    macro_paths = list(macro_paths)
+    if docs_paths is None:
+        docs_paths = [*model_paths, *seed_paths, *test_paths, *macro_paths, *snapshot_paths, *analysis_paths]
+    property_paths = [*model_paths, *seed_paths, *test_paths, *snapshot_paths, *analysis_paths]
     properties = [
         (rel, Path(path))
-        for rel, path in files([*model_paths, *seed_paths, *test_paths, *snapshot_paths], ".yml", ".yaml")
+        for rel, path in files(property_paths, ".yml", ".yaml")
         if rel.rsplit("/", 1)[-1] not in NOT_PROPERTY_FILES
     ]
     return Discovered(
@@ -74,7 +85,15 @@ def discover(
         macro_files=tuple(_read(rel, path) for rel, path in macros),
         property_files=tuple(properties),
         snapshot_files=tuple(_read(rel, path) for rel, path in files(snapshot_paths, ".sql")),
+        analysis_files=tuple(_read(rel, path) for rel, path in files(analysis_paths, ".sql")),
+        doc_files=tuple(_read(rel, path) for rel, path in files(docs_paths, ".md") if _has_docs(path)),
     )
+
+
+def _has_docs(path: str) -> bool:
+    """Whether a Markdown file may hold a docs block (README files mostly do not: skip reading them)."""
+    with open(path, "rb") as handle:
+        return b"{%" in handle.read()
 
 
 def _walk(root: Path, folder: str, skip: set[str]) -> list[tuple[str, str]]:

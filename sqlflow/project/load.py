@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlflow.project.discovery import discover
+from sqlflow.project.docblocks import read_doc_blocks, read_packages
 from sqlflow.project.profiles import resolve_target
 from sqlflow.project.projectfile import read_project_file
 from sqlflow.project.properties import read_properties
@@ -27,8 +28,10 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         macro_paths=spec.macro_paths,
         target_path=spec.target_path,
         snapshot_paths=spec.snapshot_paths,
+        analysis_paths=spec.analysis_paths,
+        docs_paths=spec.docs_paths or None,
     )
-    properties = read_properties(files.property_files, root)
+    properties = read_properties(files.property_files, root, test_paths=spec.test_paths)
     return Project(
         root=root,
         name=spec.name,
@@ -61,4 +64,10 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         snapshot_properties=properties.snapshots,
         source_tables=properties.source_tables,
         sensors=properties.sensors,
+        analysis_paths=spec.analysis_paths,
+        analysis_files=files.analysis_files,
+        doc_blocks=read_doc_blocks(files.doc_files),
+        unit_tests=properties.unit_tests,
+        quoting=spec.quoting,
+        packages=read_packages(root),
     )

@@ -73,6 +73,7 @@ class ProjectFile:
     pools: Mapping[str, int] = field(default_factory=dict)  # concurrency pool -> the nodes it runs at once
     notifications: Notifications = NO_NOTIFICATIONS  # alert channels, sla, freshness deadlines
     schedules: tuple[ScheduleJob, ...] = ()  # the jobs of the built-in cron runner
+    quoting: Mapping[str, bool] = field(default_factory=dict)  # dbt's `quoting:` of relation names
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -170,7 +171,21 @@ def read_project_file(root: Path) -> ProjectFile:
         pools=_pools(shown, doc),
         notifications=read_notifications(shown, doc),
         schedules=read_schedules(shown, doc),
+        quoting=_quoting(shown, doc),
     )
+
+
+def _quoting(shown: str, doc: Mapping[str, Any]) -> dict[str, bool]:
+    """`quoting: {database: true, schema: true, identifier: false}`: which parts of relation names are
+    quoted in ref() and this (dbt-duckdb quotes all three by default)."""
+    raw = expect_map(shown, doc, "quoting", "")
+    check_keys(shown, raw, ("database", "schema", "identifier", "column"), "quoting")
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(value, bool):
+            raise wrong_type(shown, raw, key, "true or false", "quoting")
+        out[str(key)] = value
+    return out
 
 
 def _pools(shown: str, doc: Mapping[str, Any]) -> dict[str, int]:

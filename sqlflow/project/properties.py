@@ -19,7 +19,8 @@ from sqlflow.project.config import config_key, merge_config, normalise_config
 from sqlflow.project.expectations import parse_expectations, parse_suite
 from sqlflow.project.sensors import parse_sensors
 from sqlflow.project.sources import parse_source
-from sqlflow.project.types import NodeProperties, SensorSpec, SourceTable
+from sqlflow.project.types import NodeProperties, SensorSpec, SourceTable, UnitTestSpec
+from sqlflow.project.unit_tests import parse_unit_tests
 from sqlflow.project.yamlfile import (
     YamlMap,
     check_keys,
@@ -32,11 +33,10 @@ from sqlflow.project.yamlfile import (
     load_yaml,
 )
 
-FILE_KEYS = ("version", "models", "seeds", "snapshots", "sources", "sensors")
+FILE_KEYS = ("version", "models", "seeds", "snapshots", "sources", "sensors", "unit_tests")
 # other dbt property kinds: read without being used (yet)
 FILE_TOLERATED = (
-    "macros", "exposures", "metrics", "analyses", "semantic_models", "saved_queries",
-    "unit_tests", "groups",
+    "macros", "exposures", "metrics", "analyses", "semantic_models", "saved_queries", "groups",
 )  # fmt: skip
 NODE_KEYS = (
     "name", "description", "config", "columns", "tests", "data_tests", "expectations", "expectation_suite",
@@ -56,13 +56,18 @@ class Properties:
     source_tables: tuple[SourceTable, ...]
     sensors: tuple[SensorSpec, ...] = ()
     snapshots: dict[str, NodeProperties] = field(default_factory=dict)
+    unit_tests: tuple[UnitTestSpec, ...] = ()
 
 
-def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None) -> Properties:
+def read_properties(
+    files: Iterable[tuple[str, Path]], root: Path | None = None, *, test_paths: Iterable[str] = ("tests",)
+) -> Properties:
     """Read every property file (relative path, absolute path) and check for duplicate entries.
 
-    `root` is the project folder, against which `expectation_suite:` paths are read.
+    `root` is the project folder, against which `expectation_suite:` paths are read (and unit tests'
+    fixtures, under `test_paths`).
     """
+    unit_tests: dict[str, UnitTestSpec] = {}
     found: dict[str, dict[str, NodeProperties]] = {"models": {}, "seeds": {}, "snapshots": {}}
     sources: dict[str, SourceLocation] = {}
     tables: list[SourceTable] = []
@@ -116,12 +121,23 @@ def read_properties(files: Iterable[tuple[str, Path]], root: Path | None = None)
                     hint="sensor names are unique in a project; rename one of them",
                 )
             sensors[sensor.name] = sensor
+        entries = expect_list(shown, doc, "unit_tests", "")
+        for unit in parse_unit_tests(shown, entries, root=root, test_paths=test_paths):
+            other = unit_tests.get(unit.name)
+            if other is not None:
+                raise ConfigError(
+                    f"unit test '{unit.name}' is already declared in {other.path}:{other.line}",
+                    location=SourceLocation(shown, unit.line),
+                    hint="unit test names are unique in a project; rename one of them",
+                )
+            unit_tests[unit.name] = unit
     return Properties(
         models=found["models"],
         seeds=found["seeds"],
         source_tables=tuple(tables),
         sensors=tuple(sensors.values()),
         snapshots=found["snapshots"],
+        unit_tests=tuple(unit_tests.values()),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlflow.errors import SourceLocation
 from sqlflow.manifest import EMPTY, ColumnInfo
 from sqlflow.project.notifications import NO_NOTIFICATIONS, Notifications
 
@@ -134,6 +135,36 @@ class ScheduleJob:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DocBlock:
+    """A `{% docs name %} ... {% enddocs %}` block of a Markdown file; `doc('name')` in a description."""
+
+    name: str
+    text: str  # the body, stripped
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnitTestSpec:
+    """One entry of `unit_tests:` in property YAML: the model's inputs replaced by `given` rows, its output
+    compared with `expect` (see project/unit_tests.py)."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    model: str
+    path: str
+    line: int | None
+    # each: {"input": "ref('x')" | "source('a', 'b')" | "this", "rows": [...] | csv text | sql text,
+    #        "format": "dict" | "csv" | "sql", "line": int}
+    given: tuple[Mapping[str, Any], ...] = ()
+    expect: Mapping[str, Any] = EMPTY  # {"rows": ..., "format": ...}
+    overrides: Mapping[str, Any] = EMPTY  # {"macros": {...}, "vars": {...}, "env_vars": {...}}
+    description: str = ""
+    config: Mapping[str, Any] = EMPTY  # tags, meta, enabled
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     """A project folder, read and validated."""
 
@@ -171,6 +202,13 @@ class Project:
     snapshot_properties: Mapping[str, NodeProperties] = EMPTY  # by snapshot name
     source_tables: tuple[SourceTable, ...] = ()
     sensors: tuple[SensorSpec, ...] = ()
+    # dbt project parts
+    analysis_paths: tuple[str, ...] = ("analyses",)
+    analysis_files: tuple[SourceFile, ...] = ()  # compiled into target/compiled, never run
+    doc_blocks: Mapping[str, DocBlock] = EMPTY  # by name
+    unit_tests: tuple[UnitTestSpec, ...] = ()
+    quoting: Mapping[str, bool] = EMPTY  # dbt's `quoting:` (database, schema, identifier)
+    packages: tuple[tuple[str, SourceLocation], ...] = ()  # what packages.yml lists (none is installed)
 
     @property
     def target_dir(self) -> Path:

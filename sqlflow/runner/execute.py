@@ -20,7 +20,7 @@ import graphlib
 import heapq
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -59,8 +59,11 @@ def execute_plan(
     scheduled_at: datetime | None = None,
     history: History | None = None,
     pools: Mapping[str, int] | None = None,
+    recompile: Callable[[ModelNode], ModelNode] | None = None,
 ) -> RunResult:
     """Run every step of `plan` on `adapter`; the result of each, in plan order.
+
+    `recompile` renders a node whose template runs queries (`late_sql`) again just before it is built.
 
     `target_schema` names the schema of stored test failures (`<target_schema>_dbt_test__audit`; without
     it, the tested relation's schema); `scheduled_at` is the time a time sensor's `delay` counts from
@@ -82,6 +85,7 @@ def execute_plan(
         history=history,
         pools=pools,
     )
+    run.recompile = recompile
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
 
@@ -164,6 +168,7 @@ class _Run:
         self.cancel = threading.Event()  # set on fail-fast and Ctrl-C: waiting sensors stop at once
         self.audit_results: dict[str, NodeResult] = {}  # audits run inside their model's step
         self.runner: StepRunner | None = None
+        self.recompile: Callable[[ModelNode], ModelNode] | None = None
 
     # -- the loop ------------------------------------------------------------------------------------------
 
@@ -179,6 +184,7 @@ class _Run:
                 project_root=self.project_root,
                 full_refresh=self.full_refresh,
                 snapshot_time=self.scheduled_at,  # every snapshot of a run records the same time
+                recompile=self.recompile,
             )
             self.runner = StepRunner(
                 self.manifest,

@@ -51,7 +51,7 @@ def test_snapshot_command_records_changes_and_deletes(shop: Path, runner: CliRun
     assert invoke(runner, "seed")[0] == 0  # stg_customers is a view over the seed
     code, out = invoke(runner, "snapshot")
     assert code == 0, out
-    assert results(shop)[SNAP]["adapter_response"] == {"rows_affected": 3}  # 2 closed, 1 new version
+    assert results(shop)[SNAP]["adapter_response"]["rows_affected"] == 3  # 2 closed, 1 new version
     history = rows(
         shop,
         "select customer_id, email, dbt_valid_to is null from main.customers_snapshot "
@@ -64,7 +64,7 @@ def test_snapshot_command_records_changes_and_deletes(shop: Path, runner: CliRun
     ]
 
     assert invoke(runner, "snapshot")[0] == 0
-    assert results(shop)[SNAP]["adapter_response"] == {"rows_affected": 0}
+    assert results(shop)[SNAP]["adapter_response"]["rows_affected"] == 0
     assert invoke(runner, "build", "--full-refresh")[0] == 0  # never rebuilds a snapshot
     assert rows(shop, "select count(*), count(dbt_valid_to) from main.customers_snapshot") == [(21, 2)]
 
@@ -85,7 +85,6 @@ def test_build_includes_snapshots_and_selection_finds_them(shop: Path, runner: C
     assert code == 0 and "Nothing to do" in out
     manifest = json.loads((shop / "target" / "manifest.json").read_text())
     assert manifest["nodes"][SNAP]["resource_type"] == "snapshot"
-    assert manifest["nodes"][SNAP]["depends_on"] == {"nodes": ["model.shop.stg_customers"]}
+    assert manifest["nodes"][SNAP]["depends_on"] == {"macros": [], "nodes": ["model.shop.stg_customers"]}
     compiled = shop / "target" / "compiled" / "shop" / "snapshots" / "customers_snapshot.sql"
     assert compiled.read_text() == 'select * from "main"."stg_customers"'
-

@@ -83,7 +83,7 @@ def test_the_manifest_json_lists_the_loads(compile_files) -> None:
     manifest = compile_files(
         {EVENTS: "select * from read_csv('x.csv', header = false)"}, target_dialect="postgres"
     )
-    doc = manifest.to_json()["nodes"]["model.shop.stg_events"]["file_loads"]
+    doc = manifest.to_json()["nodes"]["model.shop.stg_events"]["config"]["sqlflow"]["file_loads"]
     relation = model(manifest, "stg_events").file_loads[0].relation
     assert doc == [
         {

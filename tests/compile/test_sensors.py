@@ -83,7 +83,7 @@ def test_sensor_nodes(compile_files) -> None:
     assert (sql.backoff, sql.max_poke_interval, sql.description) == (True, 300.0, "Orders arrived today.")
     doc = manifest.to_json()["nodes"]["sensor.shop.orders_loaded"]
     assert doc["resource_type"] == "sensor"
-    assert doc["depends_on"] == {"nodes": ["model.shop.customers", "model.shop.stg_orders"]}
+    assert doc["depends_on"] == {"macros": [], "nodes": ["model.shop.customers", "model.shop.stg_orders"]}
     json.dumps(manifest.to_json())
 
 

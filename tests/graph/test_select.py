@@ -188,8 +188,9 @@ ERRORS: list[tuple[str, str]] = [
         "unknown resource type 'modle' in 'resource_type:modle' (did you mean 'model'?)",
     ),
     (
-        "test_type:unit",
-        "unknown test type 'unit' in 'test_type:unit' (one of: generic, singular, expectation, schema, data)",
+        "test_type:integration",
+        "unknown test type 'integration' in 'test_type:integration' "
+        "(one of: generic, singular, expectation, unit, schema, data)",
     ),
     (
         "source:a.b.c.d",

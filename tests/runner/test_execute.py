@@ -212,7 +212,7 @@ def test_tests_pass_fail_warn_with_counts_and_samples(adapter: Adapter, project:
     assert by_name["broken__nums"].message.startswith("Catalog Error: Table with name nope does not exist!")
     doc = result.to_json()
     fail_doc = next(r for r in doc["results"] if r["unique_id"] == uid("fail__nums"))
-    assert fail_doc["failures"] == 6 and len(fail_doc["sample_rows"]) == 5
+    assert fail_doc["failures"] == 6 and len(fail_doc["adapter_response"]["sample_rows"]) == 5
     # a warning does not fail a build nor skip what is downstream; a failure does (here as an audit of nums)
     build = run(m, adapter, project, command="build")
     assert statuses(build)["nums"] == "error" and statuses(build)["child"] == "skipped"
@@ -296,13 +296,18 @@ def test_run_results_json_shape(adapter: Adapter, project: Path) -> None:
         "message",
         "failures",
         "adapter_response",
+        "compiled",
+        "compiled_code",
+        "relation_name",
+        "batch_results",
     }
     assert first["unique_id"] == uid("raw_orders") and first["status"] == "success"
-    assert [t["name"] for t in first["timing"]] == ["execute"]
-    assert first["timing"][0]["started_at"] <= first["timing"][0]["completed_at"]
-    assert first["adapter_response"] == {"rows_affected": 3}
+    assert [t["name"] for t in first["timing"]] == ["compile", "execute"]
+    assert first["timing"][1]["started_at"] <= first["timing"][1]["completed_at"]
+    assert first["adapter_response"] == {"_message": "INSERT 3", "code": "INSERT", "rows_affected": 3}
     test = next(r for r in doc["results"] if r["unique_id"].startswith("test."))
-    assert test["status"] == "pass" and test["failures"] == 0 and test["adapter_response"] == {}
+    assert test["status"] == "pass" and test["failures"] == 0
+    assert test["adapter_response"] == {"_message": "OK", "code": "OK", "rows_affected": -1}
 
 
 class InterruptAt:

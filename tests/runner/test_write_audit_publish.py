@@ -105,7 +105,7 @@ def test_failing_blocking_test_keeps_the_old_table_and_skips_descendants(
     assert event.sample == (("id", "n"), ((1, 2), (2, 2), (3, 2)))
     doc = result.to_json()
     entry = next(r for r in doc["results"] if r["unique_id"] == uid("unique__orders_id"))
-    assert entry["failures"] == 3 and len(entry["sample_rows"]) == 3
+    assert entry["failures"] == 3 and len(entry["adapter_response"]["sample_rows"]) == 3
 
 
 def test_passing_audits_publish_and_run_once_in_build(adapter: Adapter, tmp_path: Path) -> None:
