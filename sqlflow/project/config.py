@@ -249,7 +249,12 @@ def _is_config(key: str, value: Any) -> bool:
         return True
     name = config_key(key)
     if name in IGNORED_DBT_KEYS or name in UNSUPPORTED_DBT_KEYS:
-        return not isinstance(value, Mapping) or name in _MAPPING_DBT_KEYS or name == "options"
+        if not isinstance(value, Mapping):
+            return True
+        # `contract: {enforced: true}` is a config; `contract: {raw_codes: {+column_types: ..}}` is a folder
+        # (or a project) that happens to share the name
+        folder_like = any(str(k).startswith("+") or isinstance(v, Mapping) for k, v in value.items())
+        return (name in _MAPPING_DBT_KEYS or name == "options") and not folder_like
     if name not in CONFIG_KEYS:
         return False
     return not isinstance(value, Mapping) or name in UPDATED_KEYS
