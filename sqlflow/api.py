@@ -965,6 +965,7 @@ def schedule(
             reporter=reporter,
             clock=clock,
             sleep=sleep,
+            on_poll=_freshness_watch(project),
         )
     finally:
         if server is not None:
@@ -1019,6 +1020,36 @@ def _store_opener(project: Project) -> Callable[[], AbstractContextManager[State
             adapter.close()
 
     return open_store
+
+
+def _freshness_watch(project: Project) -> Callable[[datetime], None] | None:
+    """For the scheduler's polls: send `not_fresh` alerts for the freshness deadlines passed since the
+    previous poll (None when the project declares no deadline)."""
+    notifications = project.notifications
+    if not notifications.freshness or not notifications.wants("not_fresh"):
+        return None
+    from sqlflow.notify.report import check_freshness
+
+    opener = _store_opener(project)
+    previous: list[datetime] = []
+
+    def watch(now: datetime) -> None:
+        since = previous[-1] if previous else now
+        previous[:] = [now]
+        if since >= now:
+            return
+        with opener() as store:
+            if store.version() > 0:
+                check_freshness(
+                    notifications,
+                    store,
+                    now=now,
+                    since=since,
+                    project=project.name,
+                    target=project.target.name,
+                )
+
+    return watch
 
 
 def _job_runner(options: Options, metrics: RunMetrics | None = None) -> Callable[[FireRequest], FireResult]:

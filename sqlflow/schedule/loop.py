@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,6 +65,7 @@ def run_scheduler(
     sleep: Callable[[float], None] | None = None,
     poll: float = 5.0,
     stop: threading.Event | None = None,
+    on_poll: Callable[[datetime], None] | None = None,
 ) -> ScheduleSummary:
     """Run `jobs` until SIGTERM/SIGINT (or `stop` is set); with `once`, fire what is due now, wait for it
     and return.
@@ -77,6 +78,7 @@ def run_scheduler(
     )
     if stop is not None:
         scheduler.stop = stop
+    scheduler.on_poll = on_poll
     return scheduler.run(once=once, grace=grace, sleep=sleep, poll=poll)
 
 
@@ -150,6 +152,7 @@ class _Scheduler:
         self.jobs = list(jobs)
         self.open_store = open_store
         self.fire = fire
+        self.on_poll: Callable[[datetime], None] | None = None
         self.reporter = reporter
         self.clock = clock
         self.stop = threading.Event()  # set by a signal: claim nothing more
@@ -187,6 +190,10 @@ class _Scheduler:
                 self.wake.clear()
                 now = started if once else self.clock()
                 claimed, soon = self._poll(now, since=None if once else started)
+                if self.on_poll is not None:
+                    # between ticks (freshness deadlines): a failed check never stops the scheduler
+                    with suppress(Exception):
+                        self.on_poll(now)
                 if once:
                     if not claimed and not self._any_running():
                         break

@@ -194,3 +194,27 @@ def test_the_scheduler_checks_deadlines_between_runs(shop: Path, local_server: t
             adapter.close()
     (stale,) = server.json_posts("/hook")
     assert stale["event"] == "not_fresh" and stale["deadline"] == "2024-05-02T05:00:00Z"
+
+
+def test_the_scheduler_polls_the_deadlines(shop: Path, local_server: type) -> None:
+    """The scheduler's poll hook (api._freshness_watch): the first poll only starts the watch, a poll after
+    the deadline alerts once, the next stays quiet."""
+    with local_server() as server:
+        server.answers["/hook"] = (200, b"ok")
+        add_notifications(
+            shop,
+            f"""\
+  freshness: {{model: orders, deadline: "07:00", timezone: Europe/Berlin}}
+  channels:
+    - {{type: webhook, url: '{server.url("/hook")}', events: [not_fresh]}}
+""",
+        )
+        assert not api.run("seed", options(shop)).failed
+        server.posts.clear()
+        watch = api._freshness_watch(api.load(options(shop)))
+        assert watch is not None
+        for minute in (58, 59, 1, 2):  # 06:58, 06:59, 07:01, 07:02 in Berlin
+            hour = 4 if minute > 30 else 5
+            watch(datetime(2024, 5, 2, hour, minute, tzinfo=UTC))
+    (stale,) = server.json_posts("/hook")
+    assert stale["event"] == "not_fresh" and stale["deadline"] == "2024-05-02T05:00:00Z"
