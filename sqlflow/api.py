@@ -197,6 +197,7 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
     except (OSError, ValueError):
         index = {}
     new_index: dict[str, str] = {}
+    writes: list[tuple[Path, str]] = []
     for node in manifest.nodes.values():
         if isinstance(node, SensorNode) or node.compiled_sql is None:
             continue
@@ -210,8 +211,11 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
         new_index[rel] = digest
         dest = compiled_root / rel
         if index.get(rel) != digest or not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(node.compiled_sql)
+            writes.append((dest, node.compiled_sql))
+    for folder in {dest.parent for dest, _ in writes}:
+        folder.mkdir(parents=True, exist_ok=True)
+    for dest, text in writes:
+        dest.write_text(text)
     for stale in index.keys() - new_index.keys():
         (compiled_root / stale).unlink(missing_ok=True)
     _write_json(index_path, new_index)

@@ -69,13 +69,24 @@ _REJECTED: dict[str, tuple[tuple[Callable[[exp.Expression], bool], str], ...]] =
 }
 
 
+# the node classes the checks of each target look at: other nodes are skipped without calling them
+_CHECKED: dict[str, tuple[type[exp.Expression], ...]] = {
+    "postgres": (
+        exp.Star, exp.Lambda, exp.Struct, exp.Columns, exp.ArgMax, exp.ArgMin, exp.Join, exp.DataType
+    ),
+}
+
+
 def rejected_construct(tree: exp.Expression, dialect: str, target: str) -> Unportable | None:
     """The first construct of `tree` (written in `dialect`) that sqlglot writes in `target` although the
     target's engine rejects it; None when there is none (or no table for `target`)."""
     checks = _REJECTED.get(target, ())
     if not checks:
         return None
+    classes = _CHECKED.get(target)
     for node in tree.walk(bfs=False):
+        if classes is not None and not isinstance(node, classes):
+            continue
         for test, reason in checks:
             if test(node):
                 shown = node.parent if isinstance(node, exp.Lambda) and node.parent is not None else node
