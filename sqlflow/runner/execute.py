@@ -38,7 +38,10 @@ from sqlflow.runner.plan import Plan, Step
 from sqlflow.runner.results import NodeResult, RunResult
 from sqlflow.runner.steps import StepRunner
 from sqlflow.state.intervals import Interval
+from sqlflow.state.store import NodeRunRecord
 
+RECORD_BATCH = 100  # node results buffered before they are written to the state store
+RECORD_EVERY = 2.0  # seconds: or when the oldest buffered one waited this long
 SENSOR_GRACE = (
     2.0  # seconds Ctrl-C waits for a cancelled sensor (an HTTP request in flight) before leaving it
 )
@@ -132,6 +135,8 @@ class _Run:
         pools: Mapping[str, int] | None = None,
     ) -> None:
         self.history = history
+        self.pending_records: list[NodeRunRecord] = []  # results to record, written in batches
+        self.flushed_at = time.monotonic()
         self.emit_lock = threading.Lock()  # interval events come from worker threads
         self.plan = plan
         self.manifest = manifest
@@ -199,7 +204,10 @@ class _Run:
                 on_retry=self._retrying,
             )
             self._critical_paths()
-            self._schedule(threads)
+            try:
+                self._schedule(threads)
+            finally:
+                self._flush_records()
         result = RunResult(
             results=tuple(self.results[step.unique_id] for step in self.plan.steps),
             elapsed=time.perf_counter() - clock,
@@ -472,17 +480,31 @@ class _Run:
         history, runner = self.history, self.runner
         if history is None or (runner is not None and result.unique_id in runner.recorded):
             return
-        with suppress(SqlflowError):  # the history must not fail the run; the data is what counts
-            history.store.record_node(
-                history.run_id,
-                result.unique_id,
-                result.status,
+        # buffered: tests, failures and skips change no data, so they need no commit of their own; a
+        # crash loses at most the last few, which `sqlflow retry` then runs again
+        self.pending_records.append(
+            NodeRunRecord(
+                run_id=history.run_id,
+                unique_id=result.unique_id,
+                status=result.status,
                 attempt=result.attempts,
                 started_at=result.started_at,
                 ended_at=result.completed_at,
                 rows_affected=result.failures if result.resource_type == "test" else result.rows_affected,
                 message=result.message,
             )
+        )
+        if len(self.pending_records) >= RECORD_BATCH or time.monotonic() - self.flushed_at > RECORD_EVERY:
+            self._flush_records()
+
+    def _flush_records(self) -> None:
+        history, records = self.history, self.pending_records
+        self.pending_records = []
+        self.flushed_at = time.monotonic()
+        if history is None or not records:
+            return
+        with suppress(SqlflowError):  # the history must not fail the run; the data is what counts
+            history.store.record_nodes(records)
 
     def _finish(self, result: NodeResult) -> None:
         uid = result.unique_id

@@ -216,21 +216,45 @@ class StateStore:
         message: str | None = None,
     ) -> None:
         """Append one attempt of a node in a run."""
-        values = ", ".join(
-            (
-                self._s(run_id),
-                self._s(unique_id),
-                self._s(status),
-                str(int(attempt)),
-                self._ts(started_at),
-                self._ts(ended_at),
-                "NULL" if rows_affected is None else str(int(rows_affected)),
-                self._s(message),
+        self.record_nodes(
+            [
+                NodeRunRecord(
+                    run_id=run_id,
+                    unique_id=unique_id,
+                    status=status,
+                    attempt=attempt,
+                    started_at=started_at,
+                    ended_at=ended_at,
+                    rows_affected=rows_affected,
+                    message=message,
+                )
+            ]
+        )
+
+    def record_nodes(self, records: Sequence[NodeRunRecord]) -> None:
+        """Append several attempts in one statement (one commit instead of one per node)."""
+        if not records:
+            return
+        rows = ", ".join(
+            "("
+            + ", ".join(
+                (
+                    self._s(r.run_id),
+                    self._s(r.unique_id),
+                    self._s(r.status),
+                    str(int(r.attempt)),
+                    self._ts(r.started_at),
+                    self._ts(r.ended_at),
+                    "NULL" if r.rows_affected is None else str(int(r.rows_affected)),
+                    self._s(r.message),
+                )
             )
+            + ")"
+            for r in records
         )
         self.adapter.execute(
             f'INSERT INTO {self._t("node_runs")} ("run_id", "unique_id", "status", "attempt", "started_at", '
-            f'"ended_at", "rows_affected", "message") VALUES ({values})'
+            f'"ended_at", "rows_affected", "message") VALUES {rows}'
         )
 
     def last_run(self, command: str | None = None) -> RunRecord | None:
