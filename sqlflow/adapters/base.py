@@ -8,11 +8,12 @@ engine's module imports its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
+from sqlflow.errors import AdapterError
 from sqlflow.manifest import Relation
 
 RelationType = Literal["table", "view"]
@@ -89,6 +90,25 @@ class Adapter(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@contextmanager
+def explicit_transaction(
+    execute: Callable[[str], object], rollback_quietly: Callable[[], None], begin: str = "BEGIN"
+) -> Iterator[None]:
+    """BEGIN, then COMMIT on a clean exit; ROLLBACK when the block raises or the COMMIT fails. The
+    `transaction()` of the adapters whose sessions run statements one by one (autocommit)."""
+    execute(begin)
+    try:
+        yield
+    except BaseException:
+        rollback_quietly()
+        raise
+    try:
+        execute("COMMIT")
+    except AdapterError:
+        rollback_quietly()
+        raise
 
 
 def first_line(text: str) -> str:

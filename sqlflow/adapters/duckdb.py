@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
 
-from sqlflow.adapters.base import Adapter, Catalog, RelationType, first_line
+from sqlflow.adapters.base import Adapter, Catalog, RelationType, explicit_transaction, first_line
 from sqlflow.errors import AdapterError, DatabaseLockedError
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
@@ -146,19 +146,8 @@ class DuckDBAdapter:
 
     # -- transactions and lifetime -------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self._rollback_quietly()
-            raise
-        try:
-            self.execute("COMMIT")
-        except AdapterError:
-            self._rollback_quietly()
-            raise
+    def transaction(self) -> AbstractContextManager[None]:
+        return explicit_transaction(self.execute, self._rollback_quietly, "BEGIN TRANSACTION")
 
     def _rollback_quietly(self) -> None:
         with suppress(duckdb.Error):  # no transaction left to roll back

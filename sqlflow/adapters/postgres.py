@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any, ClassVar
 
 import psycopg
 
-from sqlflow.adapters.base import Adapter, Catalog, RelationType, first_line
+from sqlflow.adapters.base import Adapter, Catalog, RelationType, explicit_transaction, first_line
 from sqlflow.errors import AdapterError, ConfigError
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
@@ -271,19 +271,8 @@ class PostgresAdapter:
 
     # -- transactions and lifetime -------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            self._rollback_quietly()
-            raise
-        try:
-            self.execute("COMMIT")
-        except AdapterError:
-            self._rollback_quietly()
-            raise
+    def transaction(self) -> AbstractContextManager[None]:
+        return explicit_transaction(self.execute, self._rollback_quietly, "BEGIN")
 
     def _rollback_quietly(self) -> None:
         con = getattr(self._local, "connection", None)

@@ -312,19 +312,7 @@ class StateStore:
             f'"message" FROM {self._t("node_runs")} WHERE "run_id" = {self._s(run_id)} '
             'ORDER BY "started_at" NULLS LAST, "unique_id", "attempt"'
         )
-        return [
-            NodeRunRecord(
-                run_id=r[0],
-                unique_id=r[1],
-                status=r[2],
-                attempt=int(r[3]),
-                started_at=_utc(r[4]) if r[4] is not None else None,
-                ended_at=_utc(r[5]) if r[5] is not None else None,
-                rows_affected=r[6],
-                message=r[7],
-            )
-            for r in rows
-        ]
+        return [_node_run(r) for r in rows]
 
     def last_durations(self) -> dict[str, float]:
         """unique_id -> seconds its latest finished, non-skipped attempt took (for critical-path ordering)."""
@@ -456,19 +444,7 @@ class StateStore:
             '"ended_at" DESC NULLS LAST, "started_at" DESC NULLS LAST) AS "rn" '
             f'FROM {self._t("node_runs")}) AS "latest" WHERE "rn" = 1'
         )
-        return {
-            r[1]: NodeRunRecord(
-                run_id=r[0],
-                unique_id=r[1],
-                status=r[2],
-                attempt=int(r[3]),
-                started_at=_utc(r[4]) if r[4] is not None else None,
-                ended_at=_utc(r[5]) if r[5] is not None else None,
-                rows_affected=r[6],
-                message=r[7],
-            )
-            for r in rows
-        }
+        return {r[1]: _node_run(r) for r in rows}
 
     # -- schedule ticks ------------------------------------------------------------------------------------
 
@@ -603,6 +579,20 @@ class StateStore:
             return "NULL"
         iso = _utc(value).isoformat(sep=" ")
         return f"CAST({string_literal(iso, self._d)} AS {TS})"
+
+
+def _node_run(row: Sequence[Any]) -> NodeRunRecord:
+    """A node_runs row, selected in the table's column order."""
+    return NodeRunRecord(
+        run_id=row[0],
+        unique_id=row[1],
+        status=row[2],
+        attempt=int(row[3]),
+        started_at=_utc(row[4]) if row[4] is not None else None,
+        ended_at=_utc(row[5]) if row[5] is not None else None,
+        rows_affected=row[6],
+        message=row[7],
+    )
 
 
 def _utc(value: datetime) -> datetime:

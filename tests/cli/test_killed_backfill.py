@@ -5,15 +5,15 @@ clean run gives."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+
+from tests.processes import sqlflow_process
 
 # every batch does real work (a few hundred ms), so the kill lands in the middle of the backfill
 HOURLY = """
@@ -29,16 +29,7 @@ group by all
 
 
 def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
-    env.pop("SQLFLOW_PROFILES_DIR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "sqlflow", "--log-format", "json", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return sqlflow_process(*args, cwd=cwd, json_log=True, stderr=subprocess.STDOUT)
 
 
 def make_project(root: Path) -> Path:

@@ -5,13 +5,13 @@ nothing to do."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
+
+from tests.processes import sqlflow_process
 
 SLOW_ORDERS = """
 select o.order_id, o.customer_id, o.ordered_at, o.status, 0 as amount
@@ -21,16 +21,7 @@ cross join (select count(*) as n from range(4000000000) as t(i) where i % 7 = 3)
 
 
 def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
-    env.pop("SQLFLOW_PROFILES_DIR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "sqlflow", "--log-format", "json", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return sqlflow_process(*args, cwd=cwd, json_log=True, stderr=subprocess.STDOUT)
 
 
 def events(text: str) -> list[dict]:

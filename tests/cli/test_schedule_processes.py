@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -19,6 +18,8 @@ from typing import Any
 
 import duckdb
 import pytest
+
+from tests.processes import sqlflow_process
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +34,7 @@ def project(root: Path, schedules: str, model: str = "select 1 as x") -> Path:
 
 
 def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
-    env.pop("SQLFLOW_PROFILES_DIR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "sqlflow", "--log-format", "json", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return sqlflow_process(*args, cwd=cwd, json_log=True, stderr=subprocess.PIPE)
 
 
 class Lines:
