@@ -29,7 +29,7 @@ from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, ModelNode, SensorNode
 from sqlflow.project import find_project_root, load_project
 from sqlflow.project.types import Project, ScheduleJob
-from sqlflow.runner.events import NullReporter, Reporter
+from sqlflow.runner.events import NullReporter, Reporter, RunEvent
 from sqlflow.runner.plan import (
     COMMAND_RESOURCES,
     Command,
@@ -343,7 +343,7 @@ def run(
             adapter,
             threads=threads or project.target.threads or os.cpu_count() or 1,
             fail_fast=fail_fast,
-            reporter=reporter or NullReporter(),
+            reporter=_with_queue_gauge(reporter or NullReporter(), metrics),
             project_root=project.root,
             full_refresh=full_refresh,
             invocation_id=invocation_id,
@@ -428,6 +428,25 @@ def _after_run(
     except Exception as exc:  # the run is over and recorded: reporting must not fail it
         notices = [f"alerts and metrics failed: {exc}"]
     return dataclasses.replace(outcome, notices=(*outcome.notices, *notices))
+
+
+class _QueueGauge:
+    """Passes events on, and keeps the metrics' queue-depth gauge at the executor's ready queue."""
+
+    def __init__(self, reporter: Reporter, metrics: RunMetrics) -> None:
+        self.reporter = reporter
+        self.metrics = metrics
+
+    def emit(self, event: RunEvent) -> None:
+        if event.kind == "node_started" and event.queued is not None:
+            self.metrics.set_queue_depth(event.queued)
+        elif event.kind == "run_finished":
+            self.metrics.set_queue_depth(0)
+        self.reporter.emit(event)
+
+
+def _with_queue_gauge(reporter: Reporter, metrics: RunMetrics | None) -> Reporter:
+    return reporter if metrics is None else _QueueGauge(reporter, metrics)
 
 
 def check_orchestration(manifest: Manifest, plan: Plan, project: Project) -> None:

@@ -131,7 +131,7 @@ class RunMetrics:
                 self.last_success.labels(uid.rsplit(".", 1)[-1]).set(moment.timestamp())
 
     def set_queue_depth(self, depth: int) -> None:
-        """How many nodes are ready and waiting; the executor would call it as its ready queue changes."""
+        """How many nodes are ready and waiting (api.run keeps it at the executor's ready queue)."""
         self.queue_depth.set(depth)
 
     def exposition(self, accept: str | None = None) -> tuple[bytes, str]:

@@ -30,6 +30,7 @@ class RunEvent:
     message: str | None = None
     index: int | None = None  # 1-based position among the run's nodes
     total: int | None = None
+    queued: int | None = None  # node_started: the steps ready and waiting for a worker or a pool slot
     # a failing or warning test: (column names, up to 5 rows of plain values) to show under its line
     sample: tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]] | None = None
 

@@ -158,6 +158,7 @@ class _Run:
                     self.pool_of[step.unique_id] = node.config.pool
                 if node.config.priority:
                     self.priority[step.unique_id] = node.config.priority
+        self.ready: list[tuple[tuple[int, float, int], str]] = []  # the ready queue (a heap)
         self.remaining: dict[str, float] = {}  # the longest path of known durations from a step to the end
         self.children: dict[str, list[str]] = {uid: [] for uid in self.steps}
         for step in plan.steps:
@@ -233,7 +234,7 @@ class _Run:
             {step.unique_id: step.waits_for for step in self.plan.steps}
         )
         sorter.prepare()
-        ready: list[tuple[tuple[int, float, int], str]] = []
+        ready: list[tuple[tuple[int, float, int], str]] = self.ready
         running: dict[Future[NodeResult], str] = {}
         busy = 0  # running steps that hold a worker slot (sensors do not)
         current: str | None = None  # the step running on this thread (threads=1)
@@ -439,6 +440,7 @@ class _Run:
                 materialized=step.materialized,
                 index=self._index(uid),
                 total=len(self.plan.steps),
+                queued=len(self.ready),
             )
         )
 

@@ -187,3 +187,17 @@ def test_bad_retry_settings_are_errors_naming_the_model(tmp_path: Path) -> None:
     root = project(tmp_path / "p", {"m": "{{ config(retries=2, retry_delay='soon') }}\nselect 1 as n"})
     with pytest.raises(ConfigError, match=r"models/m.sql.*retries of m"):
         api.run("run", api.Options(project_dir=root))
+
+
+def test_node_started_events_carry_the_queue_depth_and_the_gauge_follows(tmp_path: Path) -> None:
+    from sqlflow.notify.metrics import RunMetrics
+
+    root = project(tmp_path / "p", {f"m{i}": "select 1 as n" for i in range(5)})
+    reporter, metrics = ListReporter(), RunMetrics()
+    depths: list[int] = []
+    original = metrics.set_queue_depth
+    metrics.set_queue_depth = lambda n: (depths.append(n), original(n))[1]  # type: ignore[method-assign]
+    api.run("run", api.Options(project_dir=root), threads=1, reporter=reporter, metrics=metrics)
+    queued = [e.queued for e in reporter.events if e.kind == "node_started"]
+    assert queued == [4, 3, 2, 1, 0]  # five independent models: the rest wait while one runs
+    assert depths == [4, 3, 2, 1, 0, 0]
