@@ -59,6 +59,7 @@ def backfill(
 
     from sqlflow import api
     from sqlflow.cli.reporters import JsonReporter, RichReporter
+    from sqlflow.cli.summary import exit_for, print_summary
 
     state: GlobalState = ctx.obj
     console = Console(no_color=state.no_color, highlight=False, soft_wrap=True)
@@ -85,26 +86,18 @@ def backfill(
         return
     result = outcome.result
     if state.log_format == "text":
-        color = "red" if result.failed else "green"
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts().items()))
-        console.print(f"\n[{color}]Backfill finished in {result.elapsed:.2f}s: {counts}[/]")
-        for r in result.results:
-            if r.status in ("error", "fail"):
-                console.print(f"  [red]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
-        if result.failed:
-            again = ["sqlflow backfill", f"--start {start}", f"--end {end}"]
-            again += [f"--select '{' '.join(split_terms(select))}'"] if select else []
-            again += [f"--exclude '{' '.join(split_terms(exclude))}'"] if exclude else []
-            again += ["--cascade"] if cascade else []
-            console.print(
-                f"To resume: [bold]{' '.join(again)}[/] (only the intervals not yet written are processed)",
-                highlight=False,
-            )
-    if result.interrupted:
-        click.secho("Interrupted.", fg="red", err=True)
-        ctx.exit(130)
-    if result.failed:
-        ctx.exit(1)
+        again = ["sqlflow backfill", f"--start {start}", f"--end {end}"]
+        again += [f"--select '{' '.join(split_terms(select))}'"] if select else []
+        again += [f"--exclude '{' '.join(split_terms(exclude))}'"] if exclude else []
+        again += ["--cascade"] if cascade else []
+        print_summary(
+            console,
+            result,
+            title="Backfill finished",
+            resume=" ".join(again),
+            resume_note=" (only the intervals not yet written are processed)",
+        )
+    exit_for(ctx, result)
 
 
 @click.command()

@@ -7,7 +7,7 @@ Every SqlflowError becomes one red line on stderr and the exit code of its class
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -113,6 +113,7 @@ def _run_command(command: str) -> Callable[..., None]:
     ) -> None:
         from sqlflow import api
         from sqlflow.cli.reporters import JsonReporter, RichReporter
+        from sqlflow.cli.summary import exit_for
 
         state: GlobalState = ctx.obj
         console = _console(ctx)
@@ -139,11 +140,7 @@ def _run_command(command: str) -> Callable[..., None]:
         if state.log_format == "text":
             _summary(console, command, outcome)
         _print_notices(state, outcome.notices)
-        if outcome.result.interrupted:
-            click.secho("Interrupted.", fg="red", err=True)
-            ctx.exit(130)
-        if outcome.failed:
-            ctx.exit(1)
+        exit_for(ctx, outcome.result)
 
     return run_cmd
 
@@ -157,17 +154,6 @@ def _print_notices(state: GlobalState, notices: Sequence[str]) -> None:
             click.echo(json.dumps({"kind": "warning", "message": notice}))
         else:
             click.secho(f"Warning: {notice}", fg="yellow", err=True)
-
-
-def _print_sample(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
-    """A few failing rows of a test, as a small table."""
-    from rich.table import Table
-
-    columns = list(rows[0])
-    table = Table(*columns, title="failing rows (sample)", title_justify="left", padding=(0, 1))
-    for row in rows:
-        table.add_row(*("NULL" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console.print(table)
 
 
 def _warn_unmatched(terms: tuple[str, ...]) -> None:
@@ -189,28 +175,10 @@ def _print_warnings(state: GlobalState, warnings: Sequence[api.LintWarning]) -> 
 
 def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
     from sqlflow import api
+    from sqlflow.cli.summary import print_summary
 
-    result = outcome.result
-    assert result is not None
-    counts: dict[str, int] = {}
-    for r in result.results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    if not result.results:
-        console.print("[yellow]Nothing to do: the selection matched no nodes.[/]")
-        return
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    color = "red" if result.failed else "green"
-    console.print(f"\n[{color}]Finished in {result.elapsed:.2f}s: {parts}[/]")
-    for r in result.results:
-        if r.status not in ("error", "fail", "warn"):
-            continue
-        color = "yellow" if r.status == "warn" else "red"
-        console.print(f"  [{color}]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
-        if r.sample_rows:
-            _print_sample(console, r.sample_rows)
-    resume = api.resume_command(command, outcome)
-    if resume:
-        console.print(f"To resume: [bold]{resume}[/]")
+    assert outcome.result is not None
+    print_summary(console, outcome.result, resume=api.resume_command(command, outcome))
 
 
 HELP = {

@@ -28,6 +28,7 @@ def retry(
 
     from sqlflow import api
     from sqlflow.cli.reporters import JsonReporter, RichReporter
+    from sqlflow.cli.summary import exit_for, print_summary
 
     state: GlobalState = ctx.obj
     console = Console(no_color=state.no_color, highlight=False, soft_wrap=True)
@@ -54,16 +55,5 @@ def retry(
         return
     result = outcome.result
     if state.log_format == "text":
-        color = "red" if result.failed else "green"
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts().items())) or "nothing left to run"
-        console.print(f"\n[{color}]Finished in {result.elapsed:.2f}s: {counts}[/]")
-        for r in result.results:
-            if r.status in ("error", "fail"):
-                console.print(f"  [red]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
-        if result.failed:
-            console.print("To resume: [bold]sqlflow retry[/]")
-    if result.interrupted:
-        click.secho("Interrupted.", fg="red", err=True)
-        ctx.exit(130)
-    if result.failed:
-        ctx.exit(1)
+        print_summary(console, result, resume="sqlflow retry", empty="[green]Nothing left to run.[/]")
+    exit_for(ctx, result)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,43 +23,33 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import sqlflow
+from sqlflow.compile.assembly import assemble
 from sqlflow.compile.cache import CompileCache, digest
-from sqlflow.compile.columns import columns_in_order
-from sqlflow.compile.depends import extra_depends
 from sqlflow.compile.drafts import (
     Calls,
     Compiled,
     Draft,
     Rendered,
-    manifest_node,
-    metadata,
     read_drafts,
     source_nodes,
 )
 from sqlflow.compile.generic_tests import generic_test_nodes
+from sqlflow.compile.late import LateCompile, unparsed
 from sqlflow.compile.names import (
     Lookup,
     Resolved,
     custom_naming,
     has_jinja,
-    node_config,
-    relation_for,
-    resolved,
 )
 from sqlflow.compile.sensors import sensor_nodes
-from sqlflow.compile.snapshots import snapshot_columns, snapshot_config, snapshot_relation
-from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, SqlflowError, did_you_mean
-from sqlflow.graph.dag import build_dag
+from sqlflow.compile.settling import make_lookup, settle
+from sqlflow.compile.time_range import resolver_for
+from sqlflow.errors import ConfigError, SourceLocation, SqlflowError, did_you_mean
 from sqlflow.manifest import (
-    TIME_RANGE_STRATEGIES,
     Manifest,
-    ModelNode,
     Relation,
-    SensorNode,
     SourceNode,
-    TestNode,
 )
-from sqlflow.project.config import merge_config
 from sqlflow.project.types import Project
 
 if TYPE_CHECKING:
@@ -97,25 +86,6 @@ def compile_project(
     if late is not None:
         late.bind(c)
     return manifest
-
-
-class LateCompile:
-    """Renders late nodes (whose templates run queries) again just before they run, as dbt compiles each
-    node right before running it: pass one to `compile_project`, then hand it to the runner. Thread-safe
-    (one render at a time)."""
-
-    def __init__(self) -> None:
-        self._compile: _Compile | None = None
-        self._lock = threading.Lock()
-
-    def bind(self, compile_: _Compile) -> None:
-        self._compile = compile_
-
-    def __call__(self, node: ModelNode) -> ModelNode:
-        if self._compile is None or not node.late_sql:
-            return node
-        with self._lock:
-            return self._compile.recompile(node)
 
 
 class _Compile:
@@ -212,9 +182,9 @@ class _Compile:
         for draft in drafts:
             if draft.kind != "seed" and draft.base.get("enabled", True) is not False:
                 self.render_pass1(draft)
-        drafts = self.drafts = self.settle(drafts)
+        drafts = self.drafts = settle(self, drafts)
         sources = self.sources = source_nodes(self.project)
-        self.lookup = self.make_lookup(drafts, sources)
+        self.lookup = make_lookup(self, drafts, sources)
         self.time_columns = {
             d.unique_id: d.config.time_column for d in drafts if d.config is not None and d.config.time_column
         }
@@ -241,7 +211,7 @@ class _Compile:
 
             tests += [(node, None) for node in unit_test_nodes(self, drafts)]
         sensors = sensor_nodes(self)
-        manifest = self.assemble(drafts, tests, sources, sensors)
+        manifest = assemble(self, drafts, tests, sources, sensors)
         warnings = self.warnings()
         if warnings:
             manifest = replace(manifest, metadata={**manifest.metadata, "warnings": warnings})
@@ -294,137 +264,9 @@ class _Compile:
         if not draft.volatile:
             self.cache.put("render", draft.cache_name, draft.key, draft.rendered)
 
-    def settle(self, drafts: list[Draft]) -> list[Draft]:
-        """Final configs and relations; disabled nodes dropped; duplicate names rejected."""
-        kept: list[Draft] = []
-        seen: dict[tuple[str, str], Draft] = {}
-        target = self.project.target
-        for draft in drafts:
-            merged = draft.base
-            for config, _ in draft.rendered.configs if draft.rendered else ():
-                merged = merge_config(merged, config)
-            forced = {"seed": {"materialized": "seed"}, "test": {"materialized": "test"}}.get(draft.kind, {})
-            draft.merged = merged
-            draft.config = node_config(merged, **forced)
-            if draft.kind == "snapshot" and draft.config.enabled:
-                draft.config = snapshot_config(draft.config, name=draft.name, where=_config_place(draft))
-            if not draft.config.enabled:
-                if draft.kind != "test":
-                    self.disabled.setdefault(draft.name, draft.file.path)
-                continue
-            space = ("test" if draft.kind == "test" else "node", draft.name)
-            other = seen.get(space)
-            if other is not None:
-                both = (
-                    f"two {draft.kind}s are"
-                    if other.kind == draft.kind
-                    else f"a {other.kind} and a {draft.kind} are"
-                )
-                raise DuplicateNodeError(
-                    f"{both} named '{draft.name}'",
-                    location=SourceLocation(draft.file.path),
-                    hint=f"the other is {other.file.path}; rename one of them",
-                )
-            seen[space] = draft
-            naming = self.naming_for(draft) if self.naming else None
-            if draft.kind == "snapshot":
-                draft.relation = snapshot_relation(draft.name, draft.config, target, naming)
-            elif draft.kind != "test":
-                draft.relation = relation_for(draft.name, draft.config, target, naming)
-                if draft.config.sensor:
-                    raise ConfigError(
-                        f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
-                        location=SourceLocation(draft.file.path),
-                        hint="put sensor: on a test of it, or declare a sensor under sensors: and add "
-                        "depends_on: ['sensor:<name>'] to it",
-                    )
-            kept.append(draft)
-        for name in [n for n in self.disabled if ("node", n) in seen]:
-            del self.disabled[name]
-        return kept
-
-    def naming_for(self, draft: Draft) -> Callable[[str, str | None], str | None]:
-        """The part -> name function calling the project's generate_<part>_name macros for one node."""
-        from sqlflow.compile.dbt_nodes import node_doc
-
-        node = node_doc(draft, None, None)
-
-        def naming(part: str, custom: str | None) -> str | None:
-            if part not in self.naming:
-                return None
-            value = self.renderer.call_macro(f"generate_{part}_name", custom, node, path=draft.file.path)
-            return str(value).strip() if value is not None and str(value).strip() else None
-
-        return naming
-
-    def make_lookup(self, drafts: list[Draft], sources: list[SourceNode]) -> Lookup:
-        target = self.project.target
-        nodes = [
-            resolved(
-                d.unique_id,
-                d.name,
-                d.relation,
-                ephemeral=d.config.materialized == "ephemeral",
-                database=d.config.database,
-                target=target,
-                dbt_names=self.dbt_names,
-                quoting=self.project.quoting,
-            )
-            for d in drafts
-            if d.relation is not None and d.config is not None and d.kind != "analysis"
-        ]
-        tables = [
-            (
-                s.source_name,
-                s.name,
-                resolved(
-                    s.unique_id,
-                    s.name,
-                    s.relation,
-                    ephemeral=False,
-                    database=t.database,
-                    target=target,
-                    dbt_names=self.dbt_names,
-                    quoting=self.project.quoting,
-                ),
-            )
-            for s, t in zip(sources, self.project.source_tables, strict=True)
-        ]
-        lookup = Lookup(self.project.name, nodes, tables, self.disabled)
-        for draft in drafts:  # refs and sources of pass 1, also those a cache hit will not render again
-            rendered = draft.rendered
-            for args, location in rendered.refs if rendered else ():
-                lookup.ref(args, location)
-            for args, location in rendered.sources if rendered else ():
-                lookup.source(args, location)
-        return lookup
-
     def resolve(self, kind: str, args: tuple[str, ...], location: SourceLocation) -> tuple[Relation, str]:
         found = self.lookup.ref(args, location) if kind == "ref" else self.lookup.source(args, location)
         return found.relation, found.ref_text
-
-    def resolver_for(self, draft: Draft) -> Callable[[str, tuple[str, ...], SourceLocation], tuple[Any, ...]]:
-        """`resolve` for one model: in a time-range model, a ref to a model with a `time_column` prints as
-        that relation filtered to the batch's interval (the plain text stays for `.unfiltered()`)."""
-        config = draft.config
-        if config is None or config.incremental_strategy not in TIME_RANGE_STRATEGIES:
-            return self.resolve
-
-        def resolve(kind: str, args: tuple[str, ...], location: SourceLocation) -> tuple[Any, ...]:
-            relation, text = self.resolve(kind, args, location)
-            column = None
-            if kind == "ref":
-                column = self.time_columns.get(self.lookup.ref(args, location).unique_id)
-            if column is None:
-                return relation, text
-            quoted = '"' + column.replace('"', '""') + '"'
-            filtered = (
-                f"(select * from {text} where {quoted} >= '__sqlflow_start__' "
-                f"and {quoted} < '__sqlflow_end__')"
-            )
-            return relation, filtered, text
-
-        return resolve
 
     def render_final(
         self, draft: Draft, *, incremental: bool, execute: bool = False
@@ -443,7 +285,7 @@ class _Compile:
         result = self.renderer.render(
             draft.file.path,
             text=draft.template,
-            resolve=self.resolver_for(draft),
+            resolve=resolver_for(self, draft),
             this=this.relation if this else None,
             this_text=this.ref_text if this else None,
             incremental=incremental,
@@ -473,7 +315,7 @@ class _Compile:
             if not draft.late:
                 raise
             # rendered without its queries' results the SQL may not parse: settled when it runs
-            self.unparsed(draft, text, refs, sources)
+            unparsed(self, draft, text, refs, sources)
             return
         queries = [draft.query]
         if draft.kind == "model" and draft.config and draft.config.materialized == "incremental":
@@ -525,38 +367,6 @@ class _Compile:
 
         return analyse
 
-    def unparsed(self, draft: Draft, text: str, refs: Calls, sources: Calls) -> None:
-        """The compiled form of a late draft whose text (rendered with `execute` false) does not parse:
-        its text as it is, its dependencies from its ref() and source() calls."""
-        depends = {self.lookup.ref(args, loc).unique_id for args, loc in refs}
-        depends |= {self.lookup.source(args, loc).unique_id for args, loc in sources}
-        depends.discard(draft.unique_id)
-        draft.compiled = Compiled(
-            compiled_sql=text,
-            incremental_sql=text if draft.config and draft.config.materialized == "incremental" else None,
-            depends_on=tuple(sorted(depends)),
-            refs=tuple(sorted({args[-1] for args, _ in refs})),
-            sources=tuple(sorted({(args[0], args[1]) for args, _ in sources})),
-            external_tables=(),
-            columns=(),
-            hooks=(self.render_hooks(draft, "pre_hook"), self.render_hooks(draft, "post_hook")),
-        )
-
-    def recompile(self, node: ModelNode) -> ModelNode:
-        """A late node (its template runs queries) rendered again with `execute` true, on the target as it
-        is now (its parents built): the SQL dbt would run, as dbt compiles each node just before it runs."""
-        draft = next(d for d in self.drafts if d.unique_id == node.unique_id)
-        analyse = self.analyser(draft)
-        text, _, _ = self.render_final(draft, incremental=False, execute=True)
-        emitter = self.emitter({d.unique_id: d for d in self.drafts})
-        what = f"{draft.kind} '{draft.name}'"
-        compiled_sql = emitter.emit(analyse(text), path=draft.file.path, name=what)
-        incremental_sql = None
-        if node.incremental_sql is not None:
-            inc_text, _, _ = self.render_final(draft, incremental=True, execute=True)
-            incremental_sql = emitter.emit(analyse(inc_text), path=draft.file.path, name=what)
-        return replace(node, compiled_sql=compiled_sql, incremental_sql=incremental_sql)
-
     def render_hooks(self, draft: Draft, which: str) -> tuple[str, ...]:
         """The model's pre_hook or post_hook statements rendered with its context (`{{ this }}` ...)."""
         this = self.lookup.by_uid.get(draft.unique_id)
@@ -600,155 +410,6 @@ class _Compile:
         draft.query = draft.incremental_query = None
         if not draft.volatile:
             self.cache.put("compiled", draft.cache_name, draft.compiled_key, draft.compiled)
-
-    def assemble(
-        self,
-        drafts: list[Draft],
-        tests: list[tuple[TestNode, Query | None]],
-        sources: list[SourceNode],
-        sensors: list[tuple[SensorNode, Query | None]],
-    ) -> Manifest:
-        """Check the graph for cycles, write the compiled SQL, expand columns, and build the Manifest."""
-        nodes: dict[str, ModelNode | TestNode | SensorNode] = {
-            d.unique_id: manifest_node(d, self.project) for d in drafts
-        }
-        nodes.update((t.unique_id, t) for t, _ in tests)
-        nodes.update((s.unique_id, s) for s, _ in sensors)
-        extra = extra_depends(
-            self.project, self.lookup, drafts, [t for t, _ in tests], [s for s, _ in sensors]
-        )
-        nodes = {uid: _with_depends(node, extra.get(uid)) for uid, node in nodes.items()}
-        manifest = Manifest(
-            project_name=self.project.name,
-            dialect=self.dialect,
-            target_dialect=self.target_dialect,
-            nodes=dict(sorted(nodes.items())),
-            sources={s.unique_id: s for s in sorted(sources, key=lambda s: s.unique_id)},
-            metadata=metadata(self.project.target, self.invocation_id, self.started),
-        )
-        order = build_dag(manifest).topological_order()
-        by_uid = {d.unique_id: d for d in drafts}
-        if any(q is not None for _, q in [*tests, *sensors]) or any(d.query is not None for d in drafts):
-            self.emit(by_uid, tests, sensors)
-        specs = {d.unique_id: d.compiled.columns for d in drafts if d.kind == "model" and d.compiled}
-        specs |= {
-            d.unique_id: (*d.compiled.columns, *snapshot_columns(d.config))
-            for d in drafts
-            if d.kind == "snapshot" and d.compiled and d.config
-        }
-        known = {s.unique_id: tuple(c.name for c in s.columns) for s in sources if s.columns}
-        known |= {
-            d.unique_id: tuple(c.name for c in d.properties.columns)
-            for d in drafts
-            if d.kind == "seed" and d.properties and d.properties.columns
-        }
-        columns = columns_in_order(order, specs, known)
-        final: dict[str, ModelNode | TestNode | SensorNode] = {}
-        for uid, node in manifest.nodes.items():
-            draft = by_uid.get(uid)
-            if draft is not None and draft.compiled is not None:
-                c = draft.compiled
-                if isinstance(node, ModelNode):
-                    node = replace(
-                        node,
-                        config=replace(node.config, pre_hook=c.hooks[0], post_hook=c.hooks[1]),
-                        compiled_sql=c.compiled_sql,
-                        incremental_sql=c.incremental_sql,
-                        inferred_columns=columns.get(uid, ()),
-                    )
-                elif isinstance(node, TestNode):
-                    node = replace(node, compiled_sql=c.compiled_sql)
-            final[uid] = node
-        final.update((t.unique_id, _with_depends(t, extra.get(t.unique_id))) for t, _ in tests)
-        final.update((s.unique_id, _with_depends(s, extra.get(s.unique_id))) for s, _ in sensors)
-        return replace(manifest, nodes=final)
-
-    def emitter(self, by_uid: dict[str, Draft]) -> Any:
-        """A querying.Emitter over the drafts: ephemeral models' bodies from their queries or compiled SQL."""
-        _, querying = self.sql_tools()
-        bodies: dict[str, Any] = {}
-
-        def body(uid: str) -> Any:
-            draft = by_uid[uid]
-            if draft.query is not None:
-                return draft.query.tree
-            if uid not in bodies:
-                assert draft.compiled is not None
-                bodies[uid] = querying.parse_compiled_body(draft.compiled.compiled_sql, self.target_dialect)
-            return bodies[uid]
-
-        def ephemeral_deps(uid: str) -> list[str]:
-            compiled = by_uid[uid].compiled
-            deps = compiled.depends_on if compiled else ()
-            return [d for d in deps if d in by_uid and by_uid[d].config.materialized == "ephemeral"]
-
-        return querying.Emitter(
-            target_dialect=self.target_dialect,
-            ephemeral_deps=ephemeral_deps,
-            ephemeral_body=body,
-            name_of=lambda uid: by_uid[uid].name,
-        )
-
-    def emit(
-        self,
-        by_uid: dict[str, Draft],
-        tests: list[tuple[TestNode, Query | None]],
-        sensors: list[tuple[SensorNode, Query | None]],
-    ) -> None:
-        """Write the SQL of each analysed model and test; store the results in the cache."""
-        emitter = self.emitter(by_uid)
-        for draft in by_uid.values():
-            if draft.query is None or draft.compiled is None:
-                continue
-            what = f"{draft.kind} '{draft.name}'"
-            ephemeral = draft.config is not None and draft.config.materialized == "ephemeral"
-            compiled_sql = emitter.emit(draft.query, path=draft.file.path, name=what, keep_tree=ephemeral)
-            incremental_sql = None
-            if draft.incremental_query is draft.query:
-                incremental_sql = compiled_sql
-            elif draft.incremental_query is not None:
-                incremental_sql = emitter.emit(
-                    draft.incremental_query, path=draft.file.path, name=what, keep_tree=True
-                )
-            draft.compiled = replace(
-                draft.compiled, compiled_sql=compiled_sql, incremental_sql=incremental_sql
-            )
-            if not draft.volatile:
-                self.cache.put("compiled", draft.cache_name, draft.compiled_key, draft.compiled)
-        for index, (test, query) in enumerate(tests):
-            if query is not None:
-                text = emitter.emit(query, path=test.path, name=f"test '{test.name}'")
-                tests[index] = (replace(test, compiled_sql=text), None)
-                self.cache.put(
-                    "test",
-                    test.unique_id,
-                    self.test_keys[test.unique_id],
-                    (text, test.depends_on, test.refs, test.sources),
-                )
-        for index, (sensor, query) in enumerate(sensors):
-            if query is not None:
-                text = emitter.emit(query, path=sensor.path, name=f"sensor '{sensor.name}'")
-                sensors[index] = (replace(sensor, params={"sql": text}), None)
-                key, env_reads = self.sensor_keys[sensor.unique_id]
-                self.cache.put("sensor", sensor.unique_id, key, (text, sensor.depends_on, env_reads))
-
-
-def _config_place(draft: Draft) -> SourceLocation:
-    """Where a snapshot's config is written, for a message saying what it lacks: its last config() call,
-    else its property YAML entry, else its `{% snapshot %}` block (or its file)."""
-    configs = draft.rendered.configs if draft.rendered else ()
-    if configs:
-        return configs[-1][1]
-    if draft.properties is not None:
-        return SourceLocation(draft.properties.path, draft.properties.line)
-    return SourceLocation(draft.file.path, draft.line)
-
-
-def _with_depends(node: Any, extra: set[str] | None) -> Any:
-    """`node` with `extra` unique ids added to its depends_on (kept sorted)."""
-    if not extra:
-        return node
-    return replace(node, depends_on=tuple(sorted({*node.depends_on, *extra})))
 
 
 @contextmanager

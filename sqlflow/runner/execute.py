@@ -10,14 +10,15 @@ sensor that times out skips every step downstream of it (a soft-failed sensor, `
 itself skipped and does not fail the run) while independent branches go on; with `fail_fast` the first
 failure skips everything not yet started and cancels waiting sensors. Ctrl-C interrupts the running
 statements at once (see `interrupts`), cancels the sensors and skips the rest. Progress goes to the
-injected Reporter, from the calling thread only. Imports no driver.
+injected Reporter, from the calling thread only. Beside it: `queue` (the ready queue: priority, critical
+path, pools), `recording` (results written to the state store in batches), `progress` (the events it
+reports), `prepare` (the catalog query before the first step). Imports no driver.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import graphlib
-import heapq
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,22 +27,29 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlflow.adapters import TMP_SUFFIX, Adapter, Catalog
-from sqlflow.adapters.sql import create_schema, drop_relation
+from sqlflow.adapters import Adapter
 from sqlflow.errors import SqlflowError
-from sqlflow.manifest import Manifest, ModelNode, Relation
+from sqlflow.manifest import Manifest, ModelNode
 from sqlflow.materializations import BuildContext, RelationCache
-from sqlflow.runner.events import Reporter, RunEvent, sample_table
+from sqlflow.runner.events import Reporter, RunEvent
 from sqlflow.runner.history import History
 from sqlflow.runner.interrupts import on_sigint
 from sqlflow.runner.plan import Plan, Step
+from sqlflow.runner.prepare import prepare_database
+from sqlflow.runner.progress import (
+    interrupted_result,
+    interval_finished,
+    node_finished,
+    node_retry,
+    node_started,
+    skipped_result,
+)
+from sqlflow.runner.queue import ReadyQueue
+from sqlflow.runner.recording import ResultRecorder
 from sqlflow.runner.results import NodeResult, RunResult
 from sqlflow.runner.steps import StepRunner
 from sqlflow.state.intervals import Interval
-from sqlflow.state.store import NodeRunRecord
 
-RECORD_BATCH = 100  # node results buffered before they are written to the state store
-RECORD_EVERY = 2.0  # seconds: or when the oldest buffered one waited this long
 SENSOR_GRACE = (
     2.0  # seconds Ctrl-C waits for a cancelled sensor (an HTTP request in flight) before leaving it
 )
@@ -92,30 +100,6 @@ def execute_plan(
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
 
-def prepare_database(adapter: Adapter, steps: tuple[Step, ...]) -> Catalog:
-    """Drop leftovers of a killed run (`*__sqlflow_tmp`), create missing schemas; what exists after."""
-    catalog = adapter.list_relations()
-    fold = adapter.case_insensitive_identifiers
-    relations = dict(catalog.relations)
-    for (schema, identifier), kind in sorted(catalog.relations.items()):
-        if identifier.lower().endswith(TMP_SUFFIX):
-            rel = Relation(database=None, schema=schema, identifier=identifier)
-            adapter.execute(drop_relation(rel, kind, adapter.dialect))
-            del relations[(schema, identifier)]
-
-    def folded(schema: str) -> str:
-        return schema.lower() if fold else schema
-
-    existing = {folded(s) for s in catalog.schemas}
-    schemas = set(catalog.schemas)
-    for schema in sorted({step.relation.schema for step in steps if step.relation is not None}):
-        if folded(schema) not in existing:
-            adapter.execute(create_schema(schema, adapter.dialect))
-            existing.add(folded(schema))
-            schemas.add(schema)
-    return Catalog(schemas=frozenset(schemas), relations=relations)
-
-
 class _Run:
     """The state of one execution: results so far, what is to be skipped and why."""
 
@@ -135,8 +119,7 @@ class _Run:
         pools: Mapping[str, int] | None = None,
     ) -> None:
         self.history = history
-        self.pending_records: list[NodeRunRecord] = []  # results to record, written in batches
-        self.flushed_at = time.monotonic()
+        self.recorder = ResultRecorder(history, time.monotonic)  # results to record, written in batches
         self.emit_lock = threading.Lock()  # interval events come from worker threads
         self.plan = plan
         self.manifest = manifest
@@ -147,23 +130,11 @@ class _Run:
         self.fail_fast = fail_fast
         self.steps: Mapping[str, Step] = plan.by_id()
         self.position = {step.unique_id: i for i, step in enumerate(plan.steps)}
-        self.pools = dict(pools or {})
-        self.pool_busy = dict.fromkeys(self.pools, 0)
-        self.pool_of: dict[str, str] = {}
-        self.priority: dict[str, int] = {}
-        for step in plan.steps:
-            node = manifest.nodes.get(step.unique_id)
-            if isinstance(node, ModelNode):
-                if node.config.pool:
-                    self.pool_of[step.unique_id] = node.config.pool
-                if node.config.priority:
-                    self.priority[step.unique_id] = node.config.priority
-        self.ready: list[tuple[tuple[int, float, int], str]] = []  # the ready queue (a heap)
-        self.remaining: dict[str, float] = {}  # the longest path of known durations from a step to the end
         self.children: dict[str, list[str]] = {uid: [] for uid in self.steps}
         for step in plan.steps:
             for up in step.waits_for:
                 self.children[up].append(step.unique_id)
+        self.ready = ReadyQueue(plan, manifest, self.children, pools)  # priority, critical path, pools
         self.results: dict[str, NodeResult] = {}
         self.indexes: dict[str, int] = {}
         self.skip: dict[str, tuple[int, str]] = {}  # unique id -> (rank of the failed step, why skipped)
@@ -208,7 +179,7 @@ class _Run:
             try:
                 self._schedule(threads)
             finally:
-                self._flush_records()
+                self.recorder.flush()
         result = RunResult(
             results=tuple(self.results[step.unique_id] for step in self.plan.steps),
             elapsed=time.perf_counter() - clock,
@@ -234,7 +205,7 @@ class _Run:
             {step.unique_id: step.waits_for for step in self.plan.steps}
         )
         sorter.prepare()
-        ready: list[tuple[tuple[int, float, int], str]] = self.ready
+        ready = self.ready
         running: dict[Future[NodeResult], str] = {}
         busy = 0  # running steps that hold a worker slot (sensors do not)
         current: str | None = None  # the step running on this thread (threads=1)
@@ -246,7 +217,7 @@ class _Run:
                 while sorter.is_active():
                     for uid in sorter.get_ready():
                         if not self.steps[uid].waits:
-                            heapq.heappush(ready, (self._rank(uid), uid))
+                            ready.push(uid)
                         elif not self._settle(uid):  # a sensor starts at once, on a thread of its own
                             self._started(uid)
                             running[self._start_sensor(self.steps[uid])] = uid
@@ -254,18 +225,18 @@ class _Run:
                             sorter.done(uid)
                     ran_here = False
                     while ready and (pool is None or busy < threads):
-                        uid = self._next_startable(ready)
+                        uid = ready.next_startable()
                         if uid is None:
                             break  # every ready step waits for room in its pool
                         if self._settle(uid):
-                            self._release_pool(uid)
+                            ready.release(uid)
                             sorter.done(uid)
                             continue
                         self._started(uid)
                         if pool is None:
                             current = uid
                             self._finish(self._run_step(self.steps[uid]))
-                            self._release_pool(uid)
+                            ready.release(uid)
                             current = None
                             sorter.done(uid)
                             ran_here = True
@@ -277,7 +248,7 @@ class _Run:
                         for future in sorted(done, key=lambda f: self.position[running[f]]):
                             uid = running.pop(future)
                             busy -= 0 if self.steps[uid].waits else 1
-                            self._release_pool(uid)
+                            ready.release(uid)
                             self._finish(future.result())
                             sorter.done(uid)
         except KeyboardInterrupt:
@@ -294,44 +265,12 @@ class _Run:
     # -- the ready queue ------------------------------------------------------------------------------------
 
     def _critical_paths(self) -> None:
-        """The longest remaining path of each step, from the last durations in the state store: the queue
-        starts the step that leads the longest chain first."""
+        """Order the ready queue by the longest remaining paths of the last durations in the state store."""
         durations: Mapping[str, float] = {}
         if self.history is not None:
             with suppress(SqlflowError):
                 durations = self.history.store.last_durations()
-        if not durations:
-            return
-        for step in reversed(self.plan.steps):
-            uid = step.unique_id
-            after = max((self.remaining.get(c, 0.0) for c in self.children[uid]), default=0.0)
-            self.remaining[uid] = durations.get(uid, 0.0) + after
-
-    def _rank(self, uid: str) -> tuple[int, float, int]:
-        """Ready steps start by priority (higher first), then longest remaining path, then plan order."""
-        return (-self.priority.get(uid, 0), -round(self.remaining.get(uid, 0.0), 3), self.position[uid])
-
-    def _next_startable(self, ready: list[tuple[tuple[int, float, int], str]]) -> str | None:
-        """Pop the first ready step whose pool has room (the others stay queued)."""
-        held = []
-        found = None
-        while ready:
-            entry = heapq.heappop(ready)
-            pool = self.pool_of.get(entry[1])
-            if pool is None or self.pool_busy.get(pool, 0) < self.pools.get(pool, 1):
-                found = entry[1]
-                if pool is not None:
-                    self.pool_busy[pool] = self.pool_busy.get(pool, 0) + 1
-                break
-            held.append(entry)
-        for entry in held:
-            heapq.heappush(ready, entry)
-        return found
-
-    def _release_pool(self, uid: str) -> None:
-        pool = self.pool_of.get(uid)
-        if pool is not None and self.pool_busy.get(pool, 0) > 0:
-            self.pool_busy[pool] -= 1
+        self.ready.critical_paths(durations)
 
     def _settle(self, uid: str) -> bool:
         """Finish a step whose result is known without running it: an audit its model already ran, or a
@@ -401,26 +340,10 @@ class _Run:
         return marked[1] if marked else None
 
     def _skipped(self, uid: str, reason: str) -> NodeResult:
-        step = self.steps[uid]
-        return NodeResult(
-            unique_id=uid,
-            name=step.name,
-            resource_type=step.resource_type,
-            status="skipped",
-            message=reason,
-            materialized=step.materialized,
-        )
+        return skipped_result(self.steps[uid], reason)
 
     def _interrupted(self, uid: str) -> NodeResult:
-        step = self.steps[uid]
-        return NodeResult(
-            unique_id=uid,
-            name=step.name,
-            resource_type=step.resource_type,
-            status="error",
-            message="interrupted",
-            materialized=step.materialized,
-        )
+        return interrupted_result(self.steps[uid])
 
     # -- bookkeeping (calling thread only) -----------------------------------------------------------------
 
@@ -432,16 +355,7 @@ class _Run:
     def _started(self, uid: str) -> None:
         step = self.steps[uid]
         self._emit(
-            RunEvent(
-                kind="node_started",
-                unique_id=uid,
-                name=step.name,
-                resource_type=step.resource_type,
-                materialized=step.materialized,
-                index=self._index(uid),
-                total=len(self.plan.steps),
-                queued=len(self.ready),
-            )
+            node_started(step, index=self._index(uid), total=len(self.plan.steps), queued=len(self.ready))
         )
 
     def _emit(self, event: RunEvent) -> None:
@@ -449,64 +363,15 @@ class _Run:
             self.reporter.emit(event)
 
     def _interval_done(self, step: Step, interval: Interval, rows: int | None, seconds: float) -> None:
-        self._emit(
-            RunEvent(
-                kind="interval_finished",
-                unique_id=step.unique_id,
-                name=step.name,
-                resource_type=step.resource_type,
-                materialized=step.materialized,
-                status="success",
-                rows=rows,
-                seconds=seconds,
-                message=f"{interval.start:%Y-%m-%d %H:%M} .. {interval.end:%Y-%m-%d %H:%M}",
-            )
-        )
+        self._emit(interval_finished(step, interval, rows, seconds))
 
     def _retrying(self, step: Step, result: NodeResult, attempt: int, delay: float) -> None:
-        self._emit(
-            RunEvent(
-                kind="node_retry",
-                unique_id=step.unique_id,
-                name=step.name,
-                resource_type=step.resource_type,
-                materialized=step.materialized,
-                status="error",
-                seconds=delay,
-                message=f"attempt {attempt} failed: {result.message}",
-            )
-        )
+        self._emit(node_retry(step, result, attempt, delay))
 
     def _record(self, result: NodeResult) -> None:
         """The node's run in the state store, unless it was recorded with its data."""
-        history, runner = self.history, self.runner
-        if history is None or (runner is not None and result.unique_id in runner.recorded):
-            return
-        # buffered: tests, failures and skips change no data, so they need no commit of their own; a
-        # crash loses at most the last few, which `sqlflow retry` then runs again
-        self.pending_records.append(
-            NodeRunRecord(
-                run_id=history.run_id,
-                unique_id=result.unique_id,
-                status=result.status,
-                attempt=result.attempts,
-                started_at=result.started_at,
-                ended_at=result.completed_at,
-                rows_affected=result.failures if result.resource_type == "test" else result.rows_affected,
-                message=result.message,
-            )
-        )
-        if len(self.pending_records) >= RECORD_BATCH or time.monotonic() - self.flushed_at > RECORD_EVERY:
-            self._flush_records()
-
-    def _flush_records(self) -> None:
-        history, records = self.history, self.pending_records
-        self.pending_records = []
-        self.flushed_at = time.monotonic()
-        if history is None or not records:
-            return
-        with suppress(SqlflowError):  # the history must not fail the run; the data is what counts
-            history.store.record_nodes(records)
+        runner = self.runner
+        self.recorder.record(result, runner.recorded if runner is not None else ())
 
     def _finish(self, result: NodeResult) -> None:
         uid = result.unique_id
@@ -528,22 +393,7 @@ class _Run:
                 self.cancel.set()
         elif step.waits and result.status == "skipped" and result.started_at is not None and not self.stop:
             self._skip_downstream(uid, f"skipped: upstream {result.name} timed out (soft fail)")
-        self._emit(
-            RunEvent(
-                kind="node_finished",
-                unique_id=uid,
-                name=result.name,
-                resource_type=result.resource_type,
-                materialized=result.materialized,
-                status=result.status,
-                rows=result.failures if result.resource_type == "test" else result.rows_affected,
-                seconds=result.execution_time,
-                message=result.message,
-                index=self._index(uid),
-                total=len(self.plan.steps),
-                sample=sample_table(result.sample_rows),
-            )
-        )
+        self._emit(node_finished(result, index=self._index(uid), total=len(self.plan.steps)))
 
     def _on_failure(self, uid: str) -> str:
         node = self.manifest.nodes.get(uid)

@@ -11,26 +11,27 @@ comes while that many runs are already running is recorded as skipped (`overlap:
 The state store is opened only to claim or finish ticks, and a DuckDB file held by another process
 (`DatabaseLockedError`) is retried, so two schedulers can share one DuckDB file. SIGTERM/SIGINT stop the
 claiming, let the running runs finish for `grace` seconds, then interrupt them (a second signal does at
-once) and return. Imports the state store, `schedule.cron`, `sqlflow.project.types` and `sqlflow.errors`;
-never the api or the runner.
+once) and return. Claiming and finishing ticks are in `schedule.claims` (a base of the scheduler), the
+signal handlers in `schedule.signals`. Imports the state store, `schedule.cron`, `sqlflow.project.types`
+and `sqlflow.errors`; never the api or the runner.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlflow.errors import DatabaseLockedError, SqlflowError
 from sqlflow.project.types import ScheduleJob
-from sqlflow.schedule.cron import due_ticks, next_ticks
+from sqlflow.schedule.claims import TickClaims, _Stopped
+from sqlflow.schedule.cron import next_ticks
 from sqlflow.schedule.events import (
     Fire,
     FireRequest,
@@ -42,7 +43,8 @@ from sqlflow.schedule.events import (
     TickEvent,
     TickReporter,
 )
-from sqlflow.state.store import StateStore, TickRecord
+from sqlflow.schedule.signals import stop_signals
+from sqlflow.state.store import StateStore
 
 INTERRUPT_WAIT = 15.0  # seconds interrupted runs get to stop before the scheduler leaves them behind
 LOCK_WARNING = 10.0  # seconds of waiting for a locked database before saying so
@@ -139,7 +141,7 @@ class _Running:
     thread: threading.Thread
 
 
-class _Scheduler:
+class _Scheduler(TickClaims):
     def __init__(
         self,
         jobs: Sequence[ScheduleJob],
@@ -230,88 +232,6 @@ class _Scheduler:
                     )
             for job in self.jobs:
                 self.last[job.name] = store.last_tick(job.name)
-
-    def _poll(self, now: datetime, *, since: datetime | None) -> tuple[int, bool]:
-        """Claim and fire the due ticks of every job; (ticks fired, whether to look again soon)."""
-        due = {
-            job.name: self._due(job, now, since, self.last[job.name])
-            for job in self.jobs
-            if not self.stop.is_set()
-        }
-        if not any(due.values()):
-            return 0, False
-        claimed, soon = 0, False
-        try:
-            with self.store(self.stop) as store:
-                for job in self.jobs:
-                    if due.get(job.name) and not self.stop.is_set():
-                        n, again = self._claim(store, job, now, since)
-                        claimed, soon = claimed + n, soon or again
-        except _Stopped:
-            pass
-        return claimed, soon
-
-    def _due(
-        self, job: ScheduleJob, now: datetime, since: datetime | None, last: datetime | None
-    ) -> list[datetime]:
-        return due_ticks(job.cron, now=now, tz=job.timezone, last=last, since=since, catchup=job.catchup)
-
-    def _claim(
-        self, store: StateStore, job: ScheduleJob, now: datetime, since: datetime | None
-    ) -> tuple[int, bool]:
-        """Claim the due ticks of `job` in order, until one has to wait; (ticks fired, look again soon)."""
-        last = _latest(self.last[job.name], store.last_tick(job.name))
-        self.last[job.name] = last
-        active = store.active_runs(job.name)
-        running = [r.claimed_at for r in active]
-        fired = 0
-        for tick in self._due(job, now, since, last):
-            if len(running) < job.max_active_runs:
-                run_id = uuid.uuid4().hex
-                claimed_at = self.clock()
-                claim = store.claim_tick(
-                    job.name,
-                    tick,
-                    claimed_by=self.claimed_by,
-                    claimed_at=claimed_at,
-                    run_id=run_id,
-                    max_active=job.max_active_runs,
-                )
-                if claim == "claimed":
-                    self._start(job, tick, run_id)
-                    running.append(claimed_at)
-                    fired += 1
-                if claim in ("claimed", "taken"):
-                    self.last[job.name] = tick
-                    continue
-                if claim == "busy":  # another scheduler is claiming a tick of this job right now
-                    return fired, True
-                running = [r.claimed_at for r in store.active_runs(job.name)]  # full: runs started elsewhere
-            # a tick that came while max_active_runs runs were already running; caught-up ticks wait
-            overlapped = sum(1 for at in running if at < tick) >= job.max_active_runs
-            if job.overlap == "queue" or not overlapped:
-                return fired, False
-            claim = store.claim_tick(
-                job.name, tick, claimed_by=self.claimed_by, claimed_at=self.clock(), status="skipped"
-            )
-            if claim == "busy":
-                return fired, True
-            if claim == "claimed":
-                with self.lock:
-                    self.skipped += 1
-                self.emit(
-                    TickEvent(
-                        kind="tick_skipped",
-                        job=job.name,
-                        tick=tick,
-                        timezone=job.timezone,
-                        trigger="cron",
-                        status="skipped",
-                        message=f"{len(running)} run(s) of {job.name} still running (overlap: skip)",
-                    )
-                )
-            self.last[job.name] = tick
-        return fired, False
 
     def _next_wake(self, polled: datetime, now: datetime, poll: float, soon: bool) -> float:
         """Seconds from `now` until a hair after the next tick of any job after `polled` (the time the
@@ -405,21 +325,6 @@ class _Scheduler:
                 waited += delay
                 delay = min(delay * 2, 2.0)
 
-    def _finish_tick(self, job: ScheduleJob, tick: datetime, status: str, message: str | None) -> None:
-        try:
-            with self.store(self.exiting) as store:
-                store.finish_tick(job.name, tick, status, finished_at=self.clock(), message=message or None)
-        except _Stopped:
-            self.emit(
-                TickEvent(
-                    kind="warning", job=job.name, tick=tick, message="exited before the tick was recorded"
-                )
-            )
-        except SqlflowError as exc:
-            self.emit(
-                TickEvent(kind="warning", job=job.name, tick=tick, message=f"cannot record the tick: {exc}")
-            )
-
     def trigger(self, job: ScheduleJob) -> TickEvent:
         tick, run_id = self.clock(), uuid.uuid4().hex
         with self.store(self.stop) as store:
@@ -431,29 +336,9 @@ class _Scheduler:
 
     # -- stopping ------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _signals(self) -> Iterator[None]:
+    def _signals(self) -> AbstractContextManager[None]:
         """SIGTERM and SIGINT set `stop` (a second one, a second later, `force`); only on the main thread."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        first: list[float] = []
-
-        def handle(signum: int, frame: object) -> None:
-            # a second signal interrupts at once; one sent to the process and its group counts once
-            if first and time.monotonic() - first[0] > 1.0:
-                self.force.set()
-            first[:1] = first[:1] or [time.monotonic()]
-            self.stop.set()
-            self.wake.set()
-
-        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        return stop_signals(self.stop, self.force, self.wake, clock=time.monotonic)
 
     def _any_running(self) -> bool:
         with self.lock:
@@ -529,33 +414,8 @@ class _Scheduler:
             else:
                 session.__exit__(None, None, None)
 
-    def _abandoned(self, record: TickRecord) -> bool:
-        """A running tick claimed on this host by a scheduler that is gone (its pid is dead, or is ours)."""
-        host, _, rest = (record.claimed_by or "").partition(":")
-        pid_text, _, _ = rest.partition(":")
-        if host != socket.gethostname() or not pid_text.isdigit() or record.claimed_by == self.claimed_by:
-            return False
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return True  # an earlier scheduler of this process id (a restarted container's pid 1)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            return False
-        return False
-
     def emit(self, event: TickEvent) -> None:
         self.reporter.emit(event)
-
-
-class _Stopped(Exception):
-    """The scheduler stopped while it waited for the database."""
-
-
-def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return max((t for t in (a, b) if t is not None), default=None)
 
 
 __all__ = [

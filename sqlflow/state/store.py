@@ -9,66 +9,29 @@ called inside `adapter.transaction()` they are part of the caller's transaction,
 recorded atomically with the data it describes. Each write is also ordered so that, run statement by
 statement outside a transaction, the ledger read by `done()` is right after every statement (the
 covering row is inserted before the rows it replaces are deleted). Imports no driver; the adapter runs
-the SQL.
+the SQL. This module holds the schema, runs and intervals sections; the backfills and schedule-ticks
+sections are the bases `state.backfills` and `state.ticks`, the migrations are in `state.migrations`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
 from sqlflow.adapters import Adapter
-from sqlflow.adapters.sql import quote, string_literal
+from sqlflow.adapters.sql import quote
 from sqlflow.errors import AdapterError, SqlflowError
+from sqlflow.state.backfills import Backfills
 from sqlflow.state.intervals import Interval, RangeSet
+from sqlflow.state.migrations import LATEST_VERSION, MIGRATIONS, migrations_after
+from sqlflow.state.sql import TS, _utc
+from sqlflow.state.ticks import Claim, ScheduleTicks, TickRecord
 
 DEFAULT_SCHEMA = "sqlflow_state"
-TS = "timestamp with time zone"
-
-# (version, statements); {s} is the quoted schema. Append new versions; never edit a released one.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (
-        1,
-        (
-            'CREATE TABLE {s}."runs" ("run_id" varchar NOT NULL PRIMARY KEY, "command" varchar NOT NULL, '
-            f'"status" varchar NOT NULL, "started_at" {TS} NOT NULL, "ended_at" {TS}, "args" text, '
-            '"target" varchar)',
-            'CREATE TABLE {s}."node_runs" ("run_id" varchar NOT NULL, "unique_id" varchar NOT NULL, '
-            f'"status" varchar NOT NULL, "attempt" integer NOT NULL, "started_at" {TS}, "ended_at" {TS}, '
-            '"rows_affected" integer, "message" text)',
-            'CREATE TABLE {s}."intervals" ("unique_id" varchar NOT NULL, "start" ' + TS + ' NOT NULL, '
-            f'"end" {TS} NOT NULL, "run_id" varchar, "recorded_at" {TS} NOT NULL)',
-        ),
-    ),
-)
-MIGRATIONS += (
-    (
-        2,
-        (
-            # one row per model a backfill restates: a rerun with the same window resumes it
-            'CREATE TABLE {s}."backfills" ("unique_id" varchar NOT NULL, "start" ' + TS + ' NOT NULL, '
-            f'"end" {TS} NOT NULL, "status" varchar NOT NULL, "run_id" varchar, "created_at" {TS} NOT NULL, '
-            f'"finished_at" {TS})',
-        ),
-    ),
-)
-MIGRATIONS += (
-    (
-        3,
-        (
-            # one row per tick of a `schedules:` job a scheduler claimed: the unique key makes a tick run once
-            'CREATE TABLE {s}."schedule_ticks" ("schedule" varchar NOT NULL, "tick" ' + TS + " NOT NULL, "
-            '"trigger" varchar NOT NULL, "status" varchar NOT NULL, "run_id" varchar, "claimed_by" varchar, '
-            f'"claimed_at" {TS} NOT NULL, "finished_at" {TS}, "message" text, UNIQUE ("schedule", "tick"))',
-        ),
-    ),
-)
-LATEST_VERSION = MIGRATIONS[-1][0]
 
 
 class StateSchemaError(SqlflowError):
@@ -98,27 +61,7 @@ class NodeRunRecord:
     message: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickRecord:
-    """A claimed tick of a schedule: status running, success, error or skipped."""
-
-    schedule: str
-    tick: datetime
-    trigger: str  # "cron", or "manual" for `sqlflow trigger`
-    status: str
-    run_id: str | None
-    claimed_by: str | None
-    claimed_at: datetime
-    finished_at: datetime | None
-    message: str | None
-
-
-# what `claim_tick` did: claimed it; another scheduler has it; max_active runs are running; on PostgreSQL,
-# another scheduler is claiming a tick of the same schedule right now (try again in a moment)
-Claim = Literal["claimed", "taken", "full", "busy"]
-
-
-class StateStore:
+class StateStore(Backfills, ScheduleTicks):
     """Run history and interval ledger of one target, in `schema` of its warehouse."""
 
     def __init__(self, adapter: Adapter, schema: str = DEFAULT_SCHEMA) -> None:
@@ -325,6 +268,16 @@ class StateStore:
         )
         return {uid: (_utc(end) - _utc(start)).total_seconds() for uid, start, end in rows}
 
+    def last_node_runs(self) -> dict[str, NodeRunRecord]:
+        """unique_id -> its latest recorded attempt (any status)."""
+        _, rows = self.adapter.fetch(
+            'SELECT "run_id", "unique_id", "status", "attempt", "started_at", "ended_at", "rows_affected", '
+            '"message" FROM (SELECT *, row_number() OVER (PARTITION BY "unique_id" ORDER BY '
+            '"ended_at" DESC NULLS LAST, "started_at" DESC NULLS LAST) AS "rn" '
+            f'FROM {self._t("node_runs")}) AS "latest" WHERE "rn" = 1'
+        )
+        return {r[1]: _node_run(r) for r in rows}
+
     # -- intervals -----------------------------------------------------------------------------------------
 
     def done(self, unique_id: str) -> RangeSet:
@@ -396,190 +349,6 @@ class StateStore:
         )
         return int(rows[0][0])
 
-    # -- backfills -----------------------------------------------------------------------------------------
-
-    def begin_backfill(self, unique_id: str, window: Interval, run_id: str | None) -> bool:
-        """Start restating `window` of a node, or resume the unfinished backfill of that same window.
-
-        A new backfill forgets the window's ledger (its intervals are processed again) and records itself,
-        in one transaction; True when an unfinished one was resumed instead (nothing is forgotten again).
-        Call it outside any transaction.
-        """
-        t, uid = self._t("backfills"), self._s(unique_id)
-        s, e = self._ts(window.start), self._ts(window.end)
-        with self.adapter.transaction():
-            _, rows = self.adapter.fetch(
-                f'SELECT count(*) FROM {t} WHERE "unique_id" = {uid} AND "start" = {s} AND "end" = {e} '
-                """AND "status" = 'running'"""
-            )
-            if int(rows[0][0]):
-                return True
-            self.clear_intervals(unique_id, window)
-            self.adapter.execute(
-                f'INSERT INTO {t} ("unique_id", "start", "end", "status", "run_id", "created_at") '
-                f"VALUES ({uid}, {s}, {e}, 'running', {self._s(run_id)}, CURRENT_TIMESTAMP)"
-            )
-        return False
-
-    def finish_backfill(self, unique_id: str, window: Interval) -> None:
-        self.adapter.execute(
-            f"""UPDATE {self._t("backfills")} SET "status" = 'done', "finished_at" = CURRENT_TIMESTAMP """
-            f'WHERE "unique_id" = {self._s(unique_id)} AND "start" = {self._ts(window.start)} '
-            f'AND "end" = {self._ts(window.end)} AND "status" = ' + "'running'"
-        )
-
-    def running_backfills(self) -> list[tuple[str, Interval]]:
-        """(unique id, window) of every unfinished backfill."""
-        _, rows = self.adapter.fetch(
-            f'SELECT "unique_id", "start", "end" FROM {self._t("backfills")} '
-            "WHERE \"status\" = 'running' ORDER BY \"created_at\", \"unique_id\""
-        )
-        return [(uid, Interval(_utc(s), _utc(e))) for uid, s, e in rows]
-
-    def last_node_runs(self) -> dict[str, NodeRunRecord]:
-        """unique_id -> its latest recorded attempt (any status)."""
-        _, rows = self.adapter.fetch(
-            'SELECT "run_id", "unique_id", "status", "attempt", "started_at", "ended_at", "rows_affected", '
-            '"message" FROM (SELECT *, row_number() OVER (PARTITION BY "unique_id" ORDER BY '
-            '"ended_at" DESC NULLS LAST, "started_at" DESC NULLS LAST) AS "rn" '
-            f'FROM {self._t("node_runs")}) AS "latest" WHERE "rn" = 1'
-        )
-        return {r[1]: _node_run(r) for r in rows}
-
-    # -- schedule ticks ------------------------------------------------------------------------------------
-
-    def claim_tick(
-        self,
-        schedule: str,
-        tick: datetime,
-        *,
-        claimed_by: str,
-        claimed_at: datetime,
-        status: str = "running",
-        trigger: str = "cron",
-        run_id: str | None = None,
-        max_active: int | None = None,
-    ) -> Claim:
-        """Record `tick` of `schedule` as `status` unless a scheduler already did (the unique key decides,
-        so a tick runs at most once however many schedulers share this store), or, for a running claim,
-        unless `max_active` runs of the schedule are running. On PostgreSQL the check and the insert hold
-        a transaction-scoped advisory lock on the schedule. Call it outside any transaction.
-        """
-        t, name = self._t("schedule_ticks"), self._s(schedule)
-        try:
-            with self.adapter.transaction():
-                if self._d == "postgres":
-                    key = self._lock_key(schedule)
-                    _, rows = self.adapter.fetch(f"SELECT pg_try_advisory_xact_lock({key})")
-                    if not rows[0][0]:
-                        return "busy"
-                if self._tick_exists(schedule, tick):
-                    return "taken"
-                if status == "running" and max_active is not None:
-                    _, rows = self.adapter.fetch(
-                        f"""SELECT count(*) FROM {t} WHERE "schedule" = {name} AND "status" = 'running'"""
-                    )
-                    if int(rows[0][0]) >= max_active:
-                        return "full"
-                values = ", ".join(
-                    (
-                        name,
-                        self._ts(tick),
-                        self._s(trigger),
-                        self._s(status),
-                        self._s(run_id),
-                        self._s(claimed_by),
-                        self._ts(claimed_at),
-                        self._ts(claimed_at) if status != "running" else "NULL",
-                    )
-                )
-                self.adapter.execute(
-                    f'INSERT INTO {t} ("schedule", "tick", "trigger", "status", "run_id", "claimed_by", '
-                    f'"claimed_at", "finished_at") VALUES ({values})'
-                )
-        except AdapterError:
-            if self._tick_exists(schedule, tick):  # another scheduler inserted it first
-                return "taken"
-            raise
-        return "claimed"
-
-    def finish_tick(
-        self, schedule: str, tick: datetime, status: str, *, finished_at: datetime, message: str | None = None
-    ) -> bool:
-        """Record how a running tick ended; False when it was not running (already finished)."""
-        n = self.adapter.execute(
-            f'UPDATE {self._t("schedule_ticks")} SET "status" = {self._s(status)}, '
-            f'"finished_at" = {self._ts(finished_at)}, "message" = {self._s(message)} '
-            f'WHERE "schedule" = {self._s(schedule)} AND "tick" = {self._ts(tick)} '
-            """AND "status" = 'running'"""
-        )
-        return bool(n)
-
-    def last_tick(self, schedule: str) -> datetime | None:
-        """The latest cron tick of `schedule` any scheduler claimed (manual triggers do not count)."""
-        _, rows = self.adapter.fetch(
-            f'SELECT max("tick") FROM {self._t("schedule_ticks")} WHERE "schedule" = {self._s(schedule)} '
-            """AND "trigger" = 'cron'"""
-        )
-        return _utc(rows[0][0]) if rows and rows[0][0] is not None else None
-
-    def active_runs(self, schedule: str | None = None) -> list[TickRecord]:
-        """The running ticks of `schedule` (of every schedule when None), oldest first."""
-        where = f' AND "schedule" = {self._s(schedule)}' if schedule is not None else ""
-        return self._ticks(f""""status" = 'running'{where}""", 'ORDER BY "tick"')
-
-    def recent_ticks(self, schedule: str, *, limit: int = 1) -> list[TickRecord]:
-        """The `limit` ticks of `schedule` claimed last, newest first."""
-        return self._ticks(
-            f'"schedule" = {self._s(schedule)}', f'ORDER BY "claimed_at" DESC, "tick" DESC LIMIT {int(limit)}'
-        )
-
-    def _ticks(self, where: str, order: str) -> list[TickRecord]:
-        _, rows = self.adapter.fetch(
-            'SELECT "schedule", "tick", "trigger", "status", "run_id", "claimed_by", "claimed_at", '
-            f'"finished_at", "message" FROM {self._t("schedule_ticks")} WHERE {where} {order}'
-        )
-        return [
-            TickRecord(
-                schedule=r[0],
-                tick=_utc(r[1]),
-                trigger=r[2],
-                status=r[3],
-                run_id=r[4],
-                claimed_by=r[5],
-                claimed_at=_utc(r[6]),
-                finished_at=_utc(r[7]) if r[7] is not None else None,
-                message=r[8],
-            )
-            for r in rows
-        ]
-
-    def _tick_exists(self, schedule: str, tick: datetime) -> bool:
-        _, rows = self.adapter.fetch(
-            f'SELECT count(*) FROM {self._t("schedule_ticks")} WHERE "schedule" = {self._s(schedule)} '
-            f'AND "tick" = {self._ts(tick)}'
-        )
-        return bool(int(rows[0][0]))
-
-    def _lock_key(self, schedule: str) -> int:
-        """A signed 64-bit key for pg_try_advisory_xact_lock, the same in every process."""
-        digest = hashlib.blake2b(f"sqlflow:{self.schema}:schedule:{schedule}".encode(), digest_size=8)
-        return int.from_bytes(digest.digest(), "big", signed=True)
-
-    # -- SQL helpers ---------------------------------------------------------------------------------------
-
-    def _t(self, table: str) -> str:
-        return f"{quote(self.schema, self._d)}.{quote(table, self._d)}"
-
-    def _s(self, value: str | None) -> str:
-        return "NULL" if value is None else string_literal(value, self._d)
-
-    def _ts(self, value: datetime | None) -> str:
-        if value is None:
-            return "NULL"
-        iso = _utc(value).isoformat(sep=" ")
-        return f"CAST({string_literal(iso, self._d)} AS {TS})"
-
 
 def _node_run(row: Sequence[Any]) -> NodeRunRecord:
     """A node_runs row, selected in the table's column order."""
@@ -595,13 +364,16 @@ def _node_run(row: Sequence[Any]) -> NodeRunRecord:
     )
 
 
-def _utc(value: datetime) -> datetime:
-    """A timestamp read back or passed in, as an aware UTC datetime (naive values are taken as UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def migrations_after(version: int) -> Sequence[int]:
-    """The versions `ensure()` would apply to a schema at `version`."""
-    return [v for v, _ in MIGRATIONS if v > version]
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "TS",
+    "Claim",
+    "NodeRunRecord",
+    "RunRecord",
+    "StateSchemaError",
+    "StateStore",
+    "TickRecord",
+    "migrations_after",
+]

@@ -1,0 +1,138 @@
+"""Between the two render passes: settle each node's final config and relation from its config() calls
+(disabled nodes dropped, duplicate names rejected), then the Lookup that resolves ref() and source().
+Pure Python at import: no jinja2, no sqlglot (generate_<part>_name macros render through the compile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlflow.compile.drafts import Draft
+from sqlflow.compile.names import Lookup, node_config, relation_for, resolved
+from sqlflow.compile.snapshots import snapshot_config, snapshot_relation
+from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation
+from sqlflow.manifest import SourceNode
+from sqlflow.project.config import merge_config
+
+if TYPE_CHECKING:
+    from sqlflow.compile.compiler import _Compile
+
+
+def settle(c: _Compile, drafts: list[Draft]) -> list[Draft]:
+    """Final configs and relations; disabled nodes dropped; duplicate names rejected."""
+    kept: list[Draft] = []
+    seen: dict[tuple[str, str], Draft] = {}
+    target = c.project.target
+    for draft in drafts:
+        merged = draft.base
+        for config, _ in draft.rendered.configs if draft.rendered else ():
+            merged = merge_config(merged, config)
+        forced = {"seed": {"materialized": "seed"}, "test": {"materialized": "test"}}.get(draft.kind, {})
+        draft.merged = merged
+        draft.config = node_config(merged, **forced)
+        if draft.kind == "snapshot" and draft.config.enabled:
+            draft.config = snapshot_config(draft.config, name=draft.name, where=_config_place(draft))
+        if not draft.config.enabled:
+            if draft.kind != "test":
+                c.disabled.setdefault(draft.name, draft.file.path)
+            continue
+        space = ("test" if draft.kind == "test" else "node", draft.name)
+        other = seen.get(space)
+        if other is not None:
+            both = (
+                f"two {draft.kind}s are"
+                if other.kind == draft.kind
+                else f"a {other.kind} and a {draft.kind} are"
+            )
+            raise DuplicateNodeError(
+                f"{both} named '{draft.name}'",
+                location=SourceLocation(draft.file.path),
+                hint=f"the other is {other.file.path}; rename one of them",
+            )
+        seen[space] = draft
+        naming = naming_for(c, draft) if c.naming else None
+        if draft.kind == "snapshot":
+            draft.relation = snapshot_relation(draft.name, draft.config, target, naming)
+        elif draft.kind != "test":
+            draft.relation = relation_for(draft.name, draft.config, target, naming)
+            if draft.config.sensor:
+                raise ConfigError(
+                    f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
+                    location=SourceLocation(draft.file.path),
+                    hint="put sensor: on a test of it, or declare a sensor under sensors: and add "
+                    "depends_on: ['sensor:<name>'] to it",
+                )
+        kept.append(draft)
+    for name in [n for n in c.disabled if ("node", n) in seen]:
+        del c.disabled[name]
+    return kept
+
+
+def naming_for(c: _Compile, draft: Draft) -> Callable[[str, str | None], str | None]:
+    """The part -> name function calling the project's generate_<part>_name macros for one node."""
+    from sqlflow.compile.dbt_nodes import node_doc
+
+    node = node_doc(draft, None, None)
+
+    def naming(part: str, custom: str | None) -> str | None:
+        if part not in c.naming:
+            return None
+        value = c.renderer.call_macro(f"generate_{part}_name", custom, node, path=draft.file.path)
+        return str(value).strip() if value is not None and str(value).strip() else None
+
+    return naming
+
+
+def make_lookup(c: _Compile, drafts: list[Draft], sources: list[SourceNode]) -> Lookup:
+    target = c.project.target
+    nodes = [
+        resolved(
+            d.unique_id,
+            d.name,
+            d.relation,
+            ephemeral=d.config.materialized == "ephemeral",
+            database=d.config.database,
+            target=target,
+            dbt_names=c.dbt_names,
+            quoting=c.project.quoting,
+        )
+        for d in drafts
+        if d.relation is not None and d.config is not None and d.kind != "analysis"
+    ]
+    tables = [
+        (
+            s.source_name,
+            s.name,
+            resolved(
+                s.unique_id,
+                s.name,
+                s.relation,
+                ephemeral=False,
+                database=t.database,
+                target=target,
+                dbt_names=c.dbt_names,
+                quoting=c.project.quoting,
+            ),
+        )
+        for s, t in zip(sources, c.project.source_tables, strict=True)
+    ]
+    lookup = Lookup(c.project.name, nodes, tables, c.disabled)
+    for draft in drafts:  # refs and sources of pass 1, also those a cache hit will not render again
+        rendered = draft.rendered
+        for args, location in rendered.refs if rendered else ():
+            lookup.ref(args, location)
+        for args, location in rendered.sources if rendered else ():
+            lookup.source(args, location)
+    return lookup
+
+
+def _config_place(draft: Draft) -> SourceLocation:
+    """Where a snapshot's config is written, for a message saying what it lacks: its last config() call,
+    else its property YAML entry, else its `{% snapshot %}` block (or its file)."""
+    configs = draft.rendered.configs if draft.rendered else ()
+    if configs:
+        return configs[-1][1]
+    if draft.properties is not None:
+        return SourceLocation(draft.properties.path, draft.properties.line)
+    return SourceLocation(draft.file.path, draft.line)
