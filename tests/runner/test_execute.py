@@ -163,7 +163,8 @@ def test_failure_skips_descendants_and_independent_branch_goes_on(adapter: Adapt
 def test_fail_fast_skips_what_has_not_started(adapter: Adapter, project: Path, threads: int) -> None:
     m = manifest(
         model("a", "select cast('x' as integer) as broken"),
-        model("b", "select 1 as x"),
+        # b is still running when a fails, so no worker is free to start c before the failure is seen
+        model("b", "select count(*) as x from range(100000000) t(i) where i % 7 = 3"),
         model("c", "select 1 as x"),
         model("d", "select 1 as x"),
     )
