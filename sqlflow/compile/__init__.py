@@ -3,6 +3,19 @@
 `compile_project(project, target_dialect=...)` -> Manifest; `compile_inline(manifest, project, sql, ...)`
 for `sqlflow show --inline`. jinja2 and sqlglot live here (and in docs/) only. Imports `project`, `graph`,
 `manifest` and `errors`; never a database driver.
+
+Where things go:
+- compiler.py       the order of the stages (compile_project); cache.py the content-hash compile cache;
+                    lookup.py the names -> nodes resolution of ref(), source() and table names.
+- jinja/            templating: the Renderer and its context. A new Jinja builtin goes in
+                    jinja/templating.py (Renderer's globals), its value in jinja/context_values.py, or
+                    jinja/dbt_context.py / dbt_adapter.py / crossdb.py when it is dbt's.
+- sql/              the sqlglot boundary: parse, scan tables, transpile, quote (syntax.py), analyse and
+                    write a query (querying.py), portability, file loads, column specs, --inline.
+- nodes/            one module per node kind and stage over frozen records: a new node kind goes here
+                    (and one call in compiler.py); a new config key goes in manifest.NodeConfig, checked
+                    in nodes/configs.py (or where it is settled, nodes/settling.py).
+- lint.py, dbt_report.py  checks of a compiled manifest and of a dbt project (`debug --dbt`).
 """
 
 from __future__ import annotations
@@ -12,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 from sqlflow.compile.compiler import compile_project
 
 if TYPE_CHECKING:
-    from sqlflow.compile.inline import compile_inline
+    from sqlflow.compile.sql.inline import compile_inline
 
 __all__ = ["compile_inline", "compile_project"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "compile_inline":  # imports jinja2 and sqlglot: only when asked for
-        from sqlflow.compile.inline import compile_inline
+        from sqlflow.compile.sql.inline import compile_inline
 
         return compile_inline
     raise AttributeError(name)

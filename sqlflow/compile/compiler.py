@@ -23,9 +23,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import sqlflow
-from sqlflow.compile.assembly import assemble
 from sqlflow.compile.cache import CompileCache, digest
-from sqlflow.compile.drafts import (
+from sqlflow.compile.jinja import has_jinja
+from sqlflow.compile.lookup import Lookup, Resolved
+from sqlflow.compile.nodes.assembly import assemble
+from sqlflow.compile.nodes.configs import custom_naming
+from sqlflow.compile.nodes.drafts import (
     Calls,
     Compiled,
     Draft,
@@ -33,17 +36,11 @@ from sqlflow.compile.drafts import (
     read_drafts,
     source_nodes,
 )
-from sqlflow.compile.generic_tests import generic_test_nodes
-from sqlflow.compile.late import LateCompile, unparsed
-from sqlflow.compile.names import (
-    Lookup,
-    Resolved,
-    custom_naming,
-    has_jinja,
-)
-from sqlflow.compile.sensors import sensor_nodes
-from sqlflow.compile.settling import make_lookup, settle
-from sqlflow.compile.time_range import resolver_for
+from sqlflow.compile.nodes.generic_tests import generic_test_nodes
+from sqlflow.compile.nodes.late import LateCompile, unparsed
+from sqlflow.compile.nodes.sensors import sensor_nodes
+from sqlflow.compile.nodes.settling import make_lookup, settle
+from sqlflow.compile.nodes.time_range import resolver_for
 from sqlflow.errors import ConfigError, SourceLocation, SqlflowError, did_you_mean
 from sqlflow.manifest import (
     Manifest,
@@ -53,8 +50,8 @@ from sqlflow.manifest import (
 from sqlflow.project.types import Project
 
 if TYPE_CHECKING:
-    from sqlflow.compile.querying import Query
-    from sqlflow.compile.templating import Renderer
+    from sqlflow.compile.jinja.templating import Renderer
+    from sqlflow.compile.sql.querying import Query
 
 _VOLATILE = ("run_started_at", "invocation_id")
 # target dialects whose engine reads files in SQL (read_csv ...); for the others sqlflow loads CSV files
@@ -139,7 +136,7 @@ class _Compile:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
-            from sqlflow.compile.templating import Renderer
+            from sqlflow.compile.jinja.templating import Renderer
 
             p = self.project
             self._renderer = Renderer(
@@ -158,7 +155,8 @@ class _Compile:
 
     def sql_tools(self) -> tuple[ModuleType, ModuleType]:
         """The `sql` and `querying` modules, imported (and the dialects checked) on first use."""
-        from sqlflow.compile import querying, sql
+        from sqlflow.compile.sql import querying
+        from sqlflow.compile.sql import syntax as sql
 
         if not self._dialects_checked:
             for name, what in (
@@ -207,7 +205,7 @@ class _Compile:
                     gc.collect(0)  # the young generation: what this batch allocated
         tests = generic_test_nodes(self, drafts)
         if self.project.unit_tests:
-            from sqlflow.compile.unit_tests import unit_test_nodes
+            from sqlflow.compile.nodes.unit_tests import unit_test_nodes
 
             tests += [(node, None) for node in unit_test_nodes(self, drafts)]
         sensors = sensor_nodes(self)
@@ -220,7 +218,7 @@ class _Compile:
 
     def warnings(self) -> list[dict[str, Any]]:
         """What the compile warns about (manifest.metadata["warnings"], printed by lint)."""
-        from sqlflow.compile.dbt_nodes import compile_warnings
+        from sqlflow.compile.nodes.dbt_nodes import compile_warnings
 
         return compile_warnings(self.project.packages, self._renderer.warnings if self._renderer else ())
 
@@ -229,7 +227,7 @@ class _Compile:
         nodes have no relation parts yet; the files reading it are rendered again in pass 2."""
         settled = bool(self.lookup.by_uid)
         if self._graph is None or self._graph_settled != settled:
-            from sqlflow.compile.dbt_nodes import graph_doc
+            from sqlflow.compile.nodes.dbt_nodes import graph_doc
 
             sources = self.sources if settled else source_nodes(self.project)
             self._graph, self._graph_settled = graph_doc(self.drafts, sources, self.lookup.by_uid), settled
@@ -247,7 +245,7 @@ class _Compile:
         if cached is not None and all(os.environ.get(k) == v for k, v in cached.env_reads):
             draft.rendered = cached
             return
-        from sqlflow.compile.dbt_nodes import node_doc
+        from sqlflow.compile.nodes.dbt_nodes import node_doc
 
         result = self.renderer.render(
             draft.file.path, text=draft.template, config=draft.base, node=lambda: node_doc(draft, None, None)
@@ -279,7 +277,7 @@ class _Compile:
             return draft.file.text, (), ()
         if rendered.sql is not None and not incremental:
             return rendered.sql, rendered.refs, rendered.sources
-        from sqlflow.compile.dbt_nodes import node_doc
+        from sqlflow.compile.nodes.dbt_nodes import node_doc
 
         this: Resolved | None = self.lookup.by_uid.get(draft.unique_id)
         result = self.renderer.render(
@@ -349,7 +347,7 @@ class _Compile:
         dialect = self.model_dialect(draft, sql)
         load_into = None
         if self.target_dialect not in READS_FILES_IN_SQL and draft.kind != "test" and draft.relation:
-            from sqlflow.compile.file_loads import LoadInto
+            from sqlflow.compile.sql.file_loads import LoadInto
 
             load_into = LoadInto(self.target_dialect, draft.relation, draft.unique_id)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlflow.compile.builtin_tests import DBT_UTILS_TESTS
-from sqlflow.compile.dbt_adapter import Adapter
+from sqlflow.compile.jinja.dbt_adapter import Adapter
+from sqlflow.compile.nodes.builtin_tests import DBT_UTILS_TESTS
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS
 from sqlflow.project.config import IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key

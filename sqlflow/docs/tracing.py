@@ -25,7 +25,7 @@ from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
 from sqlglot.schema import MappingSchema
 
-from sqlflow.compile.names import EPHEMERAL_PREFIX
+from sqlflow.compile.lookup import EPHEMERAL_PREFIX
 from sqlflow.manifest import Manifest, ModelNode
 
 EXTERNAL = "external:"  # ColumnRef.node of a relation no node names: "external:<the relation's SQL>"

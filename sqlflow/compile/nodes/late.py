@@ -9,8 +9,8 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sqlflow.compile.assembly import emitter_for
-from sqlflow.compile.drafts import Calls, Compiled, Draft
+from sqlflow.compile.nodes.assembly import emitter_for
+from sqlflow.compile.nodes.drafts import Calls, Compiled, Draft
 from sqlflow.manifest import ModelNode
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from sqlflow.compile import portability, sql
-from sqlflow.compile.file_loads import LoadInto, replace_file_reads
-from sqlflow.compile.names import EPHEMERAL_PREFIX, Lookup, ephemeral_cte
+from sqlflow.compile.lookup import EPHEMERAL_PREFIX, Lookup, ephemeral_cte
+from sqlflow.compile.sql import portability
+from sqlflow.compile.sql import syntax as sql
+from sqlflow.compile.sql.file_loads import LoadInto, replace_file_reads
 from sqlflow.errors import SourceLocation, SqlSyntaxError, TranspileError
 from sqlflow.manifest import FileLoad
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlflow.compile.columns import columns_in_order
-from sqlflow.compile.depends import extra_depends
-from sqlflow.compile.drafts import Draft, manifest_node, metadata
-from sqlflow.compile.snapshots import snapshot_columns
+from sqlflow.compile.nodes.depends import extra_depends
+from sqlflow.compile.nodes.drafts import Draft, manifest_node, metadata
+from sqlflow.compile.nodes.snapshots import snapshot_columns
+from sqlflow.compile.sql.columns import columns_in_order
 from sqlflow.graph.dag import build_dag
 from sqlflow.manifest import Manifest, ModelNode, SensorNode, SourceNode, TestNode
 
 if TYPE_CHECKING:
     from sqlflow.compile.compiler import _Compile
-    from sqlflow.compile.querying import Query
+    from sqlflow.compile.sql.querying import Query
 
 
 def assemble(

@@ -6,22 +6,22 @@ Plain data and pure functions; imports neither jinja2 nor sqlglot (a cache hit n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlflow
-from sqlflow.compile.dbt_nodes import described_columns, render_description
-from sqlflow.compile.names import check_properties, folders_of
-from sqlflow.compile.snapshots import split_snapshots
-from sqlflow.errors import SourceLocation
+from sqlflow.compile.nodes.dbt_nodes import described_columns, render_description
+from sqlflow.compile.nodes.snapshots import split_snapshots
+from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
 
 if TYPE_CHECKING:
-    from sqlflow.compile.querying import Query
+    from sqlflow.compile.sql.querying import Query
 
 Calls = tuple[tuple[tuple[str, ...], SourceLocation], ...]
 _RESOURCE_TYPES: dict[str, Literal["model", "seed", "snapshot", "analysis"]] = {
@@ -208,3 +208,25 @@ def metadata(target: Target, invocation_id: str, started: datetime) -> dict[str,
         "target_type": target.type,
         "adapter_type": target.type,
     }
+
+
+def check_properties(kind: str, properties: Mapping[str, Any], names: Iterable[str]) -> None:
+    """ConfigError when property YAML describes a model or seed that has no file."""
+    known = set(names)
+    for name, props in sorted(properties.items(), key=lambda item: (item[1].path, item[1].line or 0)):
+        if name not in known:
+            raise ConfigError(
+                f"unknown {kind} '{name}'",
+                location=SourceLocation(props.path, props.line),
+                hint=did_you_mean(name, known),
+            )
+
+
+def folders_of(path: str, roots: Iterable[str]) -> tuple[str, ...]:
+    """The folders of `path` below the first of `roots` holding it: models/a/b/x.sql -> (a, b)."""
+    for root in roots:
+        prefix = os.path.normpath(root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        if path.startswith(prefix):
+            return tuple(path[len(prefix) :].split("/")[:-1])
+    return tuple(path.split("/")[:-1])

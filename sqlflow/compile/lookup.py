@@ -1,65 +1,21 @@
-"""Names -> nodes: relations by dbt's schema rule, config merging, and the lookup tables that resolve
-ref(), source() and the plain table names of a query to unique ids.
+"""Names -> nodes: the Lookup that resolves ref(), source() and the plain table names of a query to unique
+ids, and how a node is named in SQL (what ref() prints, an ephemeral model's CTE name).
 
-Pure functions and plain data; imports neither jinja2 nor sqlglot (a cache hit needs neither).
+Pure functions and plain data; imports nothing from sqlflow.compile, neither jinja2 nor sqlglot.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from sqlflow.errors import ConfigError, SourceLocation, UnknownRefError, did_you_mean
-from sqlflow.manifest import CONFIG_KEYS, NodeConfig, Relation
+from sqlflow.errors import SourceLocation, UnknownRefError, did_you_mean
+from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
 
 EPHEMERAL_PREFIX = "__sqlflow_ephemeral_"
 _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def has_jinja(text: str) -> bool:
-    """Whether `text` needs Jinja at all (the fast path skips it)."""
-    return "{{" in text or "{%" in text or "{#" in text
-
-
-def node_config(merged: Mapping[str, Any], **forced: Any) -> NodeConfig:
-    values = {k: v for k, v in merged.items() if k in CONFIG_KEYS}
-    values.update(forced)
-    return NodeConfig(**values)
-
-
-# A project's own naming macro: `{% macro generate_schema_name(custom_schema_name, node) %}` (or its
-# dispatched `default__` / `<adapter>__` form) replaces dbt's default rule for that part of the name
-_NAMING_MACRO = re.compile(r"{%-?\s*macro\s+(?:\w+__)?generate_(schema|alias|database)_name\s*\(")
-# (part, the custom value configured or None) -> the name the project's macro gives
-Naming = Callable[[str, str | None], str]
-
-
-def custom_naming(macro_texts: Iterable[str]) -> frozenset[str]:
-    """The parts ("schema", "alias", "database") whose naming macro the project overrides.
-
-    >>> sorted(custom_naming(["{% macro generate_schema_name(custom_schema_name, node) %}x{% endmacro %}"]))
-    ['schema']
-    """
-    return frozenset(
-        m.group(1) for text in macro_texts if "generate_" in text for m in _NAMING_MACRO.finditer(text)
-    )
-
-
-def relation_for(name: str, config: NodeConfig, target: Target, naming: Naming | None = None) -> Relation:
-    """dbt's naming: schema `s` -> `<target schema>_s`, alias -> identifier, database from the target;
-    `naming` gives the parts a project's own generate_*_name macros name (it returns None for the others).
-    """
-    schema = f"{target.schema}_{config.schema.strip()}" if config.schema else target.schema
-    database, identifier = config.database or target.database, config.alias or name
-    if naming is not None:
-        schema = naming("schema", config.schema) or schema
-        identifier = naming("alias", config.alias) or identifier
-        database = naming("database", config.database) or database
-    return Relation(database=database, schema=schema, identifier=identifier)
 
 
 def render_relation(
@@ -204,25 +160,3 @@ class Lookup:
         if found is None or (catalog and catalog != (found.relation.database or "").lower()):
             return None
         return found
-
-
-def check_properties(kind: str, properties: Mapping[str, Any], names: Iterable[str]) -> None:
-    """ConfigError when property YAML describes a model or seed that has no file."""
-    known = set(names)
-    for name, props in sorted(properties.items(), key=lambda item: (item[1].path, item[1].line or 0)):
-        if name not in known:
-            raise ConfigError(
-                f"unknown {kind} '{name}'",
-                location=SourceLocation(props.path, props.line),
-                hint=did_you_mean(name, known),
-            )
-
-
-def folders_of(path: str, roots: Iterable[str]) -> tuple[str, ...]:
-    """The folders of `path` below the first of `roots` holding it: models/a/b/x.sql -> (a, b)."""
-    for root in roots:
-        prefix = os.path.normpath(root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        if path.startswith(prefix):
-            return tuple(path[len(prefix) :].split("/")[:-1])
-    return tuple(path.split("/")[:-1])

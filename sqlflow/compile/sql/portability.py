@@ -72,7 +72,14 @@ _REJECTED: dict[str, tuple[tuple[Callable[[exp.Expression], bool], str], ...]] =
 # the node classes the checks of each target look at: other nodes are skipped without calling them
 _CHECKED: dict[str, tuple[type[exp.Expression], ...]] = {
     "postgres": (
-        exp.Star, exp.Lambda, exp.Struct, exp.Columns, exp.ArgMax, exp.ArgMin, exp.Join, exp.DataType
+        exp.Star,
+        exp.Lambda,
+        exp.Struct,
+        exp.Columns,
+        exp.ArgMax,
+        exp.ArgMin,
+        exp.Join,
+        exp.DataType,
     ),
 }
 

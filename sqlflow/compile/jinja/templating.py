@@ -20,8 +20,9 @@ from typing import Any
 import jinja2
 import jinja2.runtime
 
-from sqlflow.compile import dbt_context as dbt
-from sqlflow.compile.context_values import (
+from sqlflow.compile.jinja import dbt_context as dbt
+from sqlflow.compile.jinja import has_jinja
+from sqlflow.compile.jinja.context_values import (
     BatchBound,
     Call,
     ConfigCall,
@@ -30,14 +31,14 @@ from sqlflow.compile.context_values import (
     RenderState,
     Resolve,
 )
-from sqlflow.compile.crossdb import (
+from sqlflow.compile.jinja.crossdb import (
     builtin_macros,
     generate_alias_name,
     generate_database_name,
     generate_schema_name,
     generate_schema_name_for_env,
 )
-from sqlflow.compile.dbt_adapter import (
+from sqlflow.compile.jinja.dbt_adapter import (
     KNOWN_PACKAGES,
     Adapter,
     Api,
@@ -46,8 +47,7 @@ from sqlflow.compile.dbt_adapter import (
     Package,
     dispatching,
 )
-from sqlflow.compile.names import has_jinja
-from sqlflow.compile.quick_jinja import NotQuick, QuickTemplate
+from sqlflow.compile.jinja.quick_jinja import NotQuick, QuickTemplate
 from sqlflow.errors import SourceLocation, SqlflowError, TemplateError, did_you_mean
 from sqlflow.manifest import Relation
 from sqlflow.project.types import SourceFile, Target

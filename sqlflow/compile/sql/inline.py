@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlflow.compile import querying
-from sqlflow.compile.names import Lookup, Resolved, has_jinja, resolved
-from sqlflow.compile.templating import Renderer
+from sqlflow.compile.jinja import has_jinja
+from sqlflow.compile.jinja.templating import Renderer
+from sqlflow.compile.lookup import Lookup, Resolved, resolved
+from sqlflow.compile.sql import querying
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import Manifest, ModelNode, Relation
 from sqlflow.project.types import Project

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from sqlflow.compile.sql import FILE_FUNCTIONS, SqlProblem
+from sqlflow.compile.sql.syntax import FILE_FUNCTIONS, SqlProblem
 from sqlflow.manifest import FileLoad, FrozenMap, Relation
 
 TABLE_PREFIX = "__sqlflow_file_"

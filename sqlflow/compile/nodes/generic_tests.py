@@ -15,15 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlflow.compile.builtin_tests import (
+from sqlflow.compile.cache import digest
+from sqlflow.compile.jinja import has_jinja
+from sqlflow.compile.lookup import Resolved
+from sqlflow.compile.nodes.builtin_tests import (
     BUILTIN_TESTS,
     DBT_UTILS_TESTS,
     OVERRIDABLE_TESTS,
     builtin_sql,
     canonical_test_name,
 )
-from sqlflow.compile.cache import digest
-from sqlflow.compile.names import Resolved, folders_of, has_jinja, node_config
+from sqlflow.compile.nodes.configs import node_config
+from sqlflow.compile.nodes.drafts import folders_of
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
 from sqlflow.manifest import NodeConfig, Relation, TestNode
 from sqlflow.project.config import folder_config, merge_config
@@ -31,8 +34,8 @@ from sqlflow.project.types import TestSpec
 
 if TYPE_CHECKING:
     from sqlflow.compile.compiler import _Compile
-    from sqlflow.compile.drafts import Draft
-    from sqlflow.compile.querying import Query
+    from sqlflow.compile.nodes.drafts import Draft
+    from sqlflow.compile.sql.querying import Query
 
 _UNSAFE = re.compile(r"[^0-9a-zA-Z_]+")
 MAX_NAME = 64

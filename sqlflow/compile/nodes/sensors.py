@@ -13,7 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlflow.compile.cache import digest
-from sqlflow.compile.names import folders_of, has_jinja
+from sqlflow.compile.jinja import has_jinja
+from sqlflow.compile.nodes.drafts import folders_of
 from sqlflow.errors import SourceLocation, SqlflowError
 from sqlflow.manifest import Relation, SensorNode
 from sqlflow.project.sensors import sensor_location
@@ -21,7 +22,7 @@ from sqlflow.project.types import SensorSpec
 
 if TYPE_CHECKING:
     from sqlflow.compile.compiler import _Compile
-    from sqlflow.compile.querying import Query
+    from sqlflow.compile.sql.querying import Query
 
 
 def sensor_nodes(c: _Compile) -> list[tuple[SensorNode, Query | None]]:

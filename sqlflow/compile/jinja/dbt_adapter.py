@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlflow.compile.crossdb import translate_type
-from sqlflow.compile.dbt_context import Column, Queries, Where
+from sqlflow.compile.jinja.crossdb import translate_type
+from sqlflow.compile.jinja.dbt_context import Column, Queries, Where
 from sqlflow.errors import SourceLocation, TemplateError
 
 # -- relations --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlflow.compile.names import Naming, relation_for
+from sqlflow.compile.nodes.configs import Naming, relation_for
 from sqlflow.errors import ConfigError, SourceLocation, TemplateError
 from sqlflow.manifest import SNAPSHOT_DELETED_COLUMN, SNAPSHOT_META_COLUMNS, NodeConfig, Relation
 from sqlflow.project.types import SourceFile, Target

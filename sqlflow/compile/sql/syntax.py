@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 
-from sqlflow.compile.columns import ColumnSpec
+from sqlflow.compile.sql.columns import ColumnSpec
 from sqlflow.manifest import Relation
 
 _TOKEN_REPR = re.compile(

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from sqlflow.compile.drafts import Draft
-from sqlflow.compile.names import Lookup
+from sqlflow.compile.lookup import Lookup
+from sqlflow.compile.nodes.drafts import Draft
 from sqlflow.errors import ConfigError, SourceLocation, UnknownRefError, did_you_mean
 from sqlflow.manifest import SensorNode, TestNode
 from sqlflow.project.config import folder_config

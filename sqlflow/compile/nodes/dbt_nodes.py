@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlflow.compile.names import node_config
+from sqlflow.compile.nodes.configs import node_config
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import ColumnInfo, NodeConfig, Relation, SourceNode
 from sqlflow.project.types import DocBlock
 
 if TYPE_CHECKING:
-    from sqlflow.compile.drafts import Draft
+    from sqlflow.compile.nodes.drafts import Draft
 
 _DOC = re.compile(r"""{{-?\s*doc\(\s*(['"])(?P<name>[^'"]+)\1\s*\)\s*-?}}""")
 _RESOURCE = {"seed": "seed", "snapshot": "snapshot", "test": "test", "analysis": "analysis"}

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlflow.compile.drafts import Draft
-from sqlflow.compile.names import Lookup, node_config, relation_for, resolved
-from sqlflow.compile.snapshots import snapshot_config, snapshot_relation
+from sqlflow.compile.lookup import Lookup, resolved
+from sqlflow.compile.nodes.configs import node_config, relation_for
+from sqlflow.compile.nodes.drafts import Draft
+from sqlflow.compile.nodes.snapshots import snapshot_config, snapshot_relation
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation
 from sqlflow.manifest import SourceNode
 from sqlflow.project.config import merge_config
@@ -71,7 +72,7 @@ def settle(c: _Compile, drafts: list[Draft]) -> list[Draft]:
 
 def naming_for(c: _Compile, draft: Draft) -> Callable[[str, str | None], str | None]:
     """The part -> name function calling the project's generate_<part>_name macros for one node."""
-    from sqlflow.compile.dbt_nodes import node_doc
+    from sqlflow.compile.nodes.dbt_nodes import node_doc
 
     node = node_doc(draft, None, None)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlflow.compile.drafts import Draft
+from sqlflow.compile.nodes.drafts import Draft
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import TIME_RANGE_STRATEGIES
 
