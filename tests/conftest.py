@@ -1,13 +1,17 @@
-"""Options and fixtures shared by every test folder: --update-golden, and a real HTTP server on 127.0.0.1."""
+"""Options and fixtures shared by every test folder: --update-golden, a real HTTP server on 127.0.0.1, and a
+schema of its own on the test PostgreSQL server (tests/postgres.py)."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests import postgres
 
 # --doctest-modules would import this file as a module named `conftest`, clashing with the conftest.py of
 # a test folder that is not a package (tests/cli/); it holds no doctests.
@@ -78,3 +82,15 @@ class LocalServer:
 def local_server() -> type[LocalServer]:
     """The LocalServer class: `with local_server() as server:` runs one for the block."""
     return LocalServer
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema name on the test PostgreSQL server (skipped without one, failed instead with
+    SQLFLOW_REQUIRE_POSTGRES=1); every schema starting with it is dropped after the test."""
+    postgres.need_postgres()
+    schema = postgres.fresh_schema()
+    try:
+        yield schema
+    finally:
+        postgres.drop_schemas(schema)

@@ -1,8 +1,8 @@
 """The adapter contract suite's fixtures: `engine` runs each test once per engine (ids `duckdb` and
 `postgres`), `adapter` is an open adapter on it.
 
-The postgres half needs a server at 127.0.0.1:5432 (trust auth, user postgres, database test): without one
-it is skipped, saying so; with SQLFLOW_REQUIRE_POSTGRES=1 (CI) it fails instead.
+The postgres half needs the server of tests/postgres.py (127.0.0.1:5432, trust auth, user postgres, database
+test): without one it is skipped, saying so; with SQLFLOW_REQUIRE_POSTGRES=1 (CI) it fails instead.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pytest
 
 from sqlflow.adapters import Adapter, open_adapter
 from sqlflow.adapters.sql import create_schema
+from tests.postgres import need_postgres
 
-from .engines import ENGINES, Engine, need_postgres
+from .engines import ENGINES, Engine
 
 
 @pytest.fixture(params=ENGINES)

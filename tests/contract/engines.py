@@ -1,73 +1,32 @@
 """What a contract test gets for one engine: a project folder whose profiles.yml points at that engine, and
 ways to run sqlflow on it and to query the result.
 
-DuckDB: a database file in tmp_path, schema `main`. PostgreSQL (127.0.0.1:5432, trust auth, user
-`postgres`, database `test`): a schema `t_<uuid8>` and a state schema `t_<uuid8>_state` of its own per test,
-dropped (CASCADE) afterwards with every other schema starting with that prefix (audit schemas, custom ones).
+DuckDB: a database file in tmp_path, schema `main`. PostgreSQL (the server of `tests/postgres.py`, which
+also decides whether a test is skipped or failed without it): a schema `t_<uuid8>` and a state schema
+`t_<uuid8>_state` of its own per test, dropped (CASCADE) afterwards with every other schema starting with
+that prefix (audit schemas, custom ones).
 """
 
 from __future__ import annotations
 
-import os
 import textwrap
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from sqlflow import api
 from sqlflow.adapters import Adapter, open_adapter
-from sqlflow.errors import SqlflowError
 from sqlflow.project.types import Target
+from tests import postgres
 
 ENGINES = ("duckdb", "postgres")
-PG_HOST, PG_PORT, PG_USER, PG_DB = "127.0.0.1", 5432, "postgres", "test"
-REQUIRE_ENV = "SQLFLOW_REQUIRE_POSTGRES"
 PROJECT = "contract"
-
-_probe: list[str | None] = []  # the reason PostgreSQL cannot be used (None: it can), probed once
-
-
-def postgres_unavailable() -> str | None:
-    """Why the PostgreSQL half cannot run here, or None when the server answers (asked once a session)."""
-    if not _probe:
-        try:
-            adapter = open_adapter(pg_target("public"))
-        except SqlflowError as exc:
-            _probe.append(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}: {exc}")
-        else:
-            adapter.close()
-            _probe.append(None)
-    return _probe[0]
-
-
-def need_postgres() -> None:
-    """Skip (or, with SQLFLOW_REQUIRE_POSTGRES=1, fail) the calling test when PostgreSQL is unavailable."""
-    reason = postgres_unavailable()
-    if reason is None:
-        return
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_ENV}=1 requires it)", pytrace=False)
-    pytest.skip(reason)
-
-
-def pg_settings(**extra: Any) -> dict[str, Any]:
-    return {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "connect_timeout": 5, **extra}
 
 
 def pg_target(schema: str, **extra: Any) -> Target:
-    return Target(
-        name="pg",
-        profile_name=PROJECT,
-        type="postgres",
-        schema=schema,
-        database=PG_DB,
-        settings=pg_settings(**extra),
-    )
+    return postgres.target(schema, profile=PROJECT, **extra)
 
 
 @dataclass
@@ -89,7 +48,7 @@ class Engine:
         if name == "duckdb":
             engine = cls(name, root, "main", "sqlflow_state")
         else:
-            prefix = f"t_{uuid.uuid4().hex[:8]}"
+            prefix = postgres.fresh_schema()
             engine = cls(name, root, prefix, f"{prefix}_state")
         engine.write_profiles()
         engine.write({"sqlflow.yml": f"name: {PROJECT}\nprofile: {PROJECT}\n"})
@@ -108,8 +67,8 @@ class Engine:
         if self.is_pg:
             return {
                 "type": "postgres",
-                **pg_settings(),
-                "dbname": PG_DB,
+                **postgres.settings(),
+                "dbname": postgres.DBNAME,
                 "schema": self.schema,
                 "threads": 4,
                 "state_schema": self.state_schema,

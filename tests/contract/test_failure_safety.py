@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from sqlflow.adapters import open_adapter
 from sqlflow.errors import AdapterError
+from tests.postgres import need_psycopg
 
 from .engines import Engine, messages, pg_target, statuses
 
@@ -123,7 +124,7 @@ def free_port() -> int:
 
 
 def test_an_unreachable_server_gives_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("psycopg")
+    need_psycopg()
     from sqlflow.cli.main import cli
 
     port = free_port()

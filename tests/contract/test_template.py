@@ -11,8 +11,9 @@ import pytest
 from sqlflow import api
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import ModelNode
+from tests.postgres import need_postgres
 
-from .engines import Engine, need_postgres
+from .engines import Engine
 
 
 def build_template(engine: Engine, parent: Path) -> tuple[dict[str, int], dict[str, str]]:

@@ -10,6 +10,7 @@ import pytest
 
 from sqlflow import api
 from sqlflow.errors import ConfigError, TemplateError
+from tests import postgres
 
 
 def project(root: Path, models: dict[str, str], yml: str = "", profiles: str = "") -> api.Options:
@@ -69,7 +70,7 @@ def test_a_pool_size_must_be_a_whole_number(tmp_path: Path) -> None:
 
 
 def test_an_unknown_key_of_a_postgres_target(tmp_path: Path) -> None:
-    pytest.importorskip("psycopg")
+    postgres.need_psycopg()
     options = project(
         tmp_path / "p",
         {"m": "select 1 as n"},

@@ -1,11 +1,11 @@
-"""The schedule_ticks ledger of the state store, on DuckDB and on PostgreSQL (skipped without a server at
-127.0.0.1:5432): a tick is claimed once however many schedulers race for it, max_active_runs holds across
-connections, and on PostgreSQL a claim in progress elsewhere makes another one back off."""
+"""The schedule_ticks ledger of the state store, on DuckDB and on PostgreSQL (the server of tests/postgres.py:
+skipped without it, failed instead with SQLFLOW_REQUIRE_POSTGRES=1): a tick is claimed once however many
+schedulers race for it, max_active_runs holds across connections, and on PostgreSQL a claim in progress
+elsewhere makes another one back off."""
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from sqlflow.adapters import Adapter, open_adapter
-from sqlflow.errors import SqlflowError
 from sqlflow.project.types import Target
 from sqlflow.state.store import LATEST_VERSION, MIGRATIONS, StateStore
+from tests import postgres
 
 T0 = datetime(2024, 1, 1, 6, tzinfo=UTC)
 AT = datetime(2024, 1, 1, 6, 0, 1, tzinfo=UTC)
@@ -32,17 +32,6 @@ def duckdb_target(path: Path) -> Target:
     )
 
 
-def pg_target() -> Target:
-    return Target(
-        name="pg",
-        profile_name="shop",
-        type="postgres",
-        schema="public",
-        database="test",
-        settings={"host": "127.0.0.1", "port": 5432, "user": "postgres", "connect_timeout": 5},
-    )
-
-
 @pytest.fixture(params=["duckdb", "postgres"])
 def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Adapter]]:
     """Opens a new connection to one state store (its own schema on PostgreSQL, dropped afterwards)."""
@@ -51,12 +40,9 @@ def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
         target = duckdb_target(tmp_path / "state.duckdb")
         schema = "sqlflow_state"
     else:
-        target = pg_target()
-        try:
-            open_adapter(target).close()
-        except SqlflowError as exc:
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        schema = f"t_{uuid.uuid4().hex[:8]}_state"
+        postgres.need_postgres()
+        target = postgres.target("public")
+        schema = f"{postgres.fresh_schema()}_state"
 
     def open_store() -> Adapter:
         adapter = open_adapter(target)
@@ -70,9 +56,7 @@ def connect(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
         for adapter in opened:
             adapter.close()
         if request.param == "postgres":
-            admin = open_adapter(target)
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.close()
+            postgres.drop_schemas(schema)
 
 
 def store_on(connect: Callable[[], Adapter]) -> StateStore:
