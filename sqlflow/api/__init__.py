@@ -6,12 +6,9 @@ Each CLI command is one call here. No click, no printing: progress goes to the R
 from __future__ import annotations
 
 from sqlflow.api.core import (
-    ENGINE_DIALECTS,
     Compiled,
     Options,
     RunOutcome,
-    _store_opener,
-    _write_json,
     compile_all,
     connect,
     engine_dialect,
@@ -20,12 +17,11 @@ from sqlflow.api.core import (
     parse_vars,
     plan_lines,
     previous_results,
-    resume_command,
     select,
     state_schema,
     write_compiled,
 )
-from sqlflow.api.docs import _docs_facts, column_lineage, docs_generate
+from sqlflow.api.docs import column_lineage, docs_generate
 from sqlflow.api.intervals import (
     BackfillOutcome,
     RetryOutcome,
@@ -34,25 +30,29 @@ from sqlflow.api.intervals import (
     retry,
     source_freshness,
 )
-from sqlflow.api.project import _find_model, clean, dbt_report, debug, init_project, show, template_dir
-from sqlflow.api.run import check_orchestration, run, time_range_horizons
-from sqlflow.api.schedule import _freshness_watch, _job_runner, pick_jobs, schedule, schedule_list, trigger
+from sqlflow.api.project import clean, dbt_report, debug, init_project, show, template_dir
+from sqlflow.api.run import run, run_request
+from sqlflow.api.schedule import freshness_watch, pick_jobs, schedule, schedule_list, trigger
+from sqlflow.api.session import (
+    RunRequest,
+    RunSession,
+    SessionResult,
+    check_orchestration,
+    resume_command,
+    time_range_horizons,
+)
 from sqlflow.compile.lint import LintWarning
 
 __all__ = [
-    "ENGINE_DIALECTS",
     "BackfillOutcome",
     "Compiled",
     "LintWarning",
     "Options",
     "RetryOutcome",
     "RunOutcome",
-    "_docs_facts",
-    "_find_model",
-    "_freshness_watch",
-    "_job_runner",
-    "_store_opener",
-    "_write_json",
+    "RunRequest",
+    "RunSession",
+    "SessionResult",
     "backfill",
     "check_orchestration",
     "clean",
@@ -63,6 +63,7 @@ __all__ = [
     "debug",
     "docs_generate",
     "engine_dialect",
+    "freshness_watch",
     "incremental_status",
     "init_project",
     "list_nodes",
@@ -74,6 +75,7 @@ __all__ = [
     "resume_command",
     "retry",
     "run",
+    "run_request",
     "schedule",
     "schedule_list",
     "select",

@@ -194,8 +194,8 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
         dest.write_text(text)
     for stale in index.keys() - new_index.keys():
         (compiled_root / stale).unlink(missing_ok=True)
-    _write_json(index_path, new_index)
-    _write_json(out / "manifest.json", manifest.to_json())
+    write_json(index_path, new_index)
+    write_json(out / "manifest.json", manifest.to_json())
 
 
 def previous_results(project: Project) -> dict[str, str] | None:
@@ -247,7 +247,7 @@ def state_schema(project: Project) -> str:
     return f"{target.schema}_{DEFAULT_SCHEMA}"
 
 
-def _store_opener(project: Project) -> Callable[[], AbstractContextManager[StateStore]]:
+def store_opener(project: Project) -> Callable[[], AbstractContextManager[StateStore]]:
     @contextmanager
     def open_store() -> Iterator[StateStore]:
         from sqlflow.state.store import StateStore
@@ -265,13 +265,6 @@ def plan_lines(plan: Plan) -> list[str]:
     return describe_plan(plan)
 
 
-def resume_command(command: str, outcome: RunOutcome) -> str | None:
-    """The command that re-runs what failed or was skipped, or None when nothing did."""
-    if outcome.result is None or not outcome.result.failed:
-        return None
-    return "sqlflow retry"
-
-
 def list_nodes(
     options: Options,
     *,
@@ -285,7 +278,7 @@ def list_nodes(
     return compiled, order, unmatched
 
 
-def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
+def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # a name of its own per thread: runs of the scheduler may write the same file at once
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")

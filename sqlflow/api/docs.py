@@ -34,7 +34,7 @@ def docs_generate(
         compiled.manifest,
         compiled.dag,
         root=project.root,
-        facts=_docs_facts(project, compiled.manifest),
+        facts=docs_facts(project, compiled.manifest),
         out=out or project.target_dir / "docs",
         cache_path=project.target_dir / CACHE_FILE,
         generated_at=datetime.now(UTC),
@@ -51,12 +51,12 @@ def column_lineage(
 
     compiled = compile_all(options)
     project = compiled.project
-    facts = _docs_facts(project, compiled.manifest, runs=False)
+    facts = docs_facts(project, compiled.manifest, runs=False)
     known = known_columns(compiled.manifest, facts, project.root)
     return trace_column(compiled.manifest, known, column, downstream=downstream, depth=depth)
 
 
-def _docs_facts(project: Project, manifest: Manifest, *, runs: bool = True) -> Facts:
+def docs_facts(project: Project, manifest: Manifest, *, runs: bool = True) -> Facts:
     """The catalog and recent runs, read-only; none (with a note) when the database was never built."""
     from sqlflow.docs.facts import Facts, read_facts
 

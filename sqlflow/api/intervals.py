@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,25 +14,29 @@ from sqlflow.api.core import (
     Compiled,
     Options,
     RunOutcome,
-    _write_json,
     compile_all,
     connect,
     load,
     select,
     state_schema,
+    write_json,
 )
-from sqlflow.api.run import check_orchestration, run, time_range_horizons
+from sqlflow.api.run import run
+from sqlflow.api.session import RunRequest, RunSession, check_orchestration, time_range_horizons
 from sqlflow.errors import SelectionError
-from sqlflow.runner.events import NullReporter, Reporter
+from sqlflow.runner.events import Reporter
 from sqlflow.runner.plan import (
     Plan,
     build_plan,
 )
+from sqlflow.runner.results import DONE_STATUSES
 
 if TYPE_CHECKING:
     from sqlflow.checks.freshness import FreshnessResult
+    from sqlflow.notify.metrics import RunMetrics
     from sqlflow.runner.intervals import ModelStatus
     from sqlflow.runner.results import RunResult
+    from sqlflow.state.store import RunRecord, StateStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +66,7 @@ def retry(
     try:
         store = StateStore(adapter, state_schema(project))
         last = store.last_run() if store.version() > 0 else None
-        attempts = store.node_runs(last.run_id) if last is not None else []
+        done = _done_in_chain(store, last) if last is not None else set()
     finally:
         adapter.close()
     if last is None:
@@ -70,11 +74,6 @@ def retry(
     if last.status == "success":
         return RetryOutcome(run_id=last.run_id, command=last.command, status=last.status, outcome=None)
     args = dict(last.args)
-    final: dict[str, tuple[int, str]] = {}
-    for attempt in attempts:  # the last attempt of each node decides
-        if attempt.unique_id not in final or attempt.attempt >= final[attempt.unique_id][0]:
-            final[attempt.unique_id] = (attempt.attempt, attempt.status)
-    done = {uid for uid, (_, status) in final.items() if status in ("success", "pass", "warn")}
     again = dataclasses.replace(options, vars={**(args.get("vars") or {}), **options.vars})
     select_, exclude = list(args.get("select") or ()), list(args.get("exclude") or ())
     command = str(args.get("which") or last.command)
@@ -109,6 +108,24 @@ def retry(
     return RetryOutcome(run_id=last.run_id, command=command, status=last.status, outcome=outcome)
 
 
+def _done_in_chain(store: StateStore, last: RunRecord) -> set[str]:
+    """The nodes done by `last` or by the runs it retried, back to the first: a retry of a retry leaves out
+    what any of them finished. Per run, the last attempt of each node decides."""
+    done: set[str] = set()
+    seen: set[str] = set()
+    run: RunRecord | None = last
+    while run is not None and run.run_id not in seen:
+        seen.add(run.run_id)
+        final: dict[str, tuple[int, str]] = {}
+        for attempt in store.node_runs(run.run_id):
+            if attempt.unique_id not in final or attempt.attempt >= final[attempt.unique_id][0]:
+                final[attempt.unique_id] = (attempt.attempt, attempt.status)
+        done |= {uid for uid, (_, status) in final.items() if status in DONE_STATUSES}
+        previous = run.args.get("retry_of")
+        run = store.run(str(previous)) if previous else None
+    return done
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BackfillOutcome:
     compiled: Compiled
@@ -116,6 +133,7 @@ class BackfillOutcome:
     windows: Mapping[str, Any]  # unique id -> the Interval restated
     preview: Mapping[str, list[str]]  # --dry-run: unique id -> lines of what would be processed
     result: RunResult | None  # None for --dry-run
+    notices: tuple[str, ...] = ()  # warnings from after the run: an alert not sent, metrics not written
 
     @property
     def failed(self) -> bool:
@@ -136,29 +154,38 @@ def backfill(
     dry_run: bool = False,
     reporter: Reporter | None = None,
     now: datetime | None = None,
+    metrics: RunMetrics | None = None,
+    cancel: threading.Event | None = None,
 ) -> BackfillOutcome:
     """Restate [start, end) of the selected time-range models (and, with `cascade`, their time-range
     descendants): their ledger for the window is forgotten and every interval in it processed again, in
     order, `concurrency` batches of a model at a time where it allows. Run again with the same window after
-    an interruption, it resumes: only the intervals not yet written are processed."""
-    from sqlflow.runner.execute import execute_plan
-    from sqlflow.runner.history import finish_history, start_history
+    an interruption, it resumes: only the intervals not yet written are processed. It runs through a
+    RunSession as `sqlflow run` does (late rendering, history, cancellation, run_results.json, alerts)."""
     from sqlflow.runner.intervals import backfill_models, backfill_preview, backfill_windows
     from sqlflow.state.store import StateStore
 
-    invocation_id = str(uuid.uuid4())
-    started_at = now or datetime.now(UTC)
-    compiled = compile_all(options, invocation_id=invocation_id)
-    manifest, project = compiled.manifest, compiled.project
-    selected, _ = select(compiled, select_, exclude, resource_types=frozenset({"model"}))
-    models = backfill_models(manifest, compiled.dag, selected, cascade=cascade)
-    windows = backfill_windows(manifest, models, start, end)
-    plan = dataclasses.replace(build_plan(manifest, compiled.dag, models, command="run"), command="backfill")
-    check_orchestration(manifest, plan, project)
-    adapter = connect(project)
-    try:
-        store = StateStore(adapter, state_schema(project))
+    request = RunRequest(
+        command="backfill",
+        select=tuple(select_),
+        exclude=tuple(exclude),
+        threads=threads,
+        fail_fast=fail_fast,
+        now=now,
+        args={"start": start, "end": end, "cascade": cascade},
+    )
+    with RunSession(options, request, reporter=reporter, metrics=metrics, cancel=cancel) as session:
+        compiled = session.compiled
+        manifest = compiled.manifest
+        selected, _ = session.select(frozenset({"model"}))
+        models = backfill_models(manifest, compiled.dag, selected, cascade=cascade)
+        windows = backfill_windows(manifest, models, start, end)
+        plan = dataclasses.replace(
+            build_plan(manifest, compiled.dag, models, command="run"), command="backfill"
+        )
         if dry_run:
+            check_orchestration(manifest, plan, compiled.project)
+            store = StateStore(session.adapter, state_schema(compiled.project))
             known = store.version() > 0
             preview = backfill_preview(
                 manifest,
@@ -169,53 +196,10 @@ def backfill(
             return BackfillOutcome(
                 compiled=compiled, plan=plan, windows=windows, preview=preview, result=None
             )
-        args = {
-            "which": "backfill",
-            "select": list(select_),
-            "exclude": list(exclude),
-            "start": start,
-            "end": end,
-            "cascade": cascade,
-            "vars": dict(options.vars),
-        }
-        history = start_history(
-            adapter,
-            schema=store.schema,
-            command="backfill",
-            run_id=invocation_id,
-            started_at=started_at,
-            args=args,
-            target=project.target.name,
-            windows=windows,
-            concurrency=concurrency,
-        )
-        for uid, window in windows.items():
-            history.store.begin_backfill(uid, window, invocation_id)
-        result = execute_plan(
-            plan,
-            manifest,
-            adapter,
-            threads=threads or project.target.threads or os.cpu_count() or 1,
-            fail_fast=fail_fast,
-            reporter=reporter or NullReporter(),
-            project_root=project.root,
-            invocation_id=invocation_id,
-            target_schema=project.target.schema,
-            scheduled_at=started_at,
-            history=history,
-            pools=project.pools,
-        )
-        for r in result.results:
-            if r.unique_id in windows and r.status == "success":
-                history.store.finish_backfill(r.unique_id, windows[r.unique_id])
-        finish_history(history, result, ended_at=datetime.now(UTC))
-    finally:
-        adapter.close()
-    doc = result.to_json(compiled.manifest)
-    doc.setdefault("args", {}).update(args | {"target": project.target.name})
-    doc.setdefault("metadata", {})["invocation_id"] = invocation_id
-    _write_json(project.target_dir / "run_results.json", doc)
-    return BackfillOutcome(compiled=compiled, plan=plan, windows=windows, preview={}, result=result)
+        ended = session.execute(plan, windows=windows, concurrency=concurrency)
+    return BackfillOutcome(
+        compiled=compiled, plan=plan, windows=windows, preview={}, result=ended.result, notices=ended.notices
+    )
 
 
 def incremental_status(
@@ -265,5 +249,5 @@ def source_freshness(
         adapter.close()
     elapsed = (datetime.now(UTC) - started).total_seconds()
     doc = freshness_json(results, invocation_id=invocation_id, elapsed=elapsed, generated_at=started)
-    _write_json(compiled.project.target_dir / "sources.json", doc)
+    write_json(compiled.project.target_dir / "sources.json", doc)
     return results

@@ -30,7 +30,7 @@ def show(
     if inline is not None:
         sql = compile_inline(manifest, project, inline, target_dialect=engine_dialect(project))
     elif model is not None:
-        node = _find_model(manifest, model)
+        node = find_model(manifest, model)
         if node.config.materialized == "ephemeral":
             sql = node.compiled_sql or ""
         else:
@@ -46,7 +46,7 @@ def show(
         adapter.close()
 
 
-def _find_model(manifest: Manifest, name: str) -> ModelNode:
+def find_model(manifest: Manifest, name: str) -> ModelNode:
     for node in manifest.models():
         if node.name == name:
             return node

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlflow.api.core import Options, _store_opener, load
+from sqlflow.api.core import Options, load, store_opener
 from sqlflow.api.run import run
 from sqlflow.errors import ConfigError, SelectionError, did_you_mean
 from sqlflow.project.types import Project, ScheduleJob
@@ -52,14 +52,14 @@ def schedule(
     try:
         return run_scheduler(
             chosen,
-            open_store=_store_opener(project),
-            fire=_job_runner(options, metrics),
+            open_store=store_opener(project),
+            fire=job_runner(options, metrics),
             once=once,
             grace=grace,
             reporter=reporter,
             clock=clock,
             sleep=sleep,
-            on_poll=_freshness_watch(project),
+            on_poll=freshness_watch(project),
         )
     finally:
         if server is not None:
@@ -72,9 +72,7 @@ def trigger(options: Options, job: str, *, reporter: TickReporter | None = None)
 
     project = load(options)
     (chosen,) = pick_jobs(project, [job])
-    return trigger_job(
-        chosen, open_store=_store_opener(project), fire=_job_runner(options), reporter=reporter
-    )
+    return trigger_job(chosen, open_store=store_opener(project), fire=job_runner(options), reporter=reporter)
 
 
 def schedule_list(options: Options, *, jobs: Sequence[str] | None = None, count: int = 5) -> list[JobStatus]:
@@ -82,7 +80,7 @@ def schedule_list(options: Options, *, jobs: Sequence[str] | None = None, count:
     from sqlflow.schedule.loop import job_statuses
 
     project = load(options)
-    return job_statuses(pick_jobs(project, jobs), open_store=_store_opener(project), count=count)
+    return job_statuses(pick_jobs(project, jobs), open_store=store_opener(project), count=count)
 
 
 def pick_jobs(project: Project, names: Sequence[str] | None) -> list[ScheduleJob]:
@@ -102,7 +100,7 @@ def pick_jobs(project: Project, names: Sequence[str] | None) -> list[ScheduleJob
     return [by_name[name] for name in dict.fromkeys(names)] if names else list(project.schedules)
 
 
-def _freshness_watch(project: Project) -> Callable[[datetime], None] | None:
+def freshness_watch(project: Project) -> Callable[[datetime], None] | None:
     """For the scheduler's polls: send `not_fresh` alerts for the freshness deadlines passed since the
     previous poll (None when the project declares no deadline)."""
     notifications = project.notifications
@@ -110,7 +108,7 @@ def _freshness_watch(project: Project) -> Callable[[datetime], None] | None:
         return None
     from sqlflow.notify.report import check_freshness
 
-    opener = _store_opener(project)
+    opener = store_opener(project)
     previous: list[datetime] = []
 
     def watch(now: datetime) -> None:
@@ -132,7 +130,7 @@ def _freshness_watch(project: Project) -> Callable[[datetime], None] | None:
     return watch
 
 
-def _job_runner(options: Options, metrics: RunMetrics | None = None) -> Callable[[FireRequest], FireResult]:
+def job_runner(options: Options, metrics: RunMetrics | None = None) -> Callable[[FireRequest], FireResult]:
     """What the scheduler calls per tick: `run` of the job's command and selection, as of the tick."""
     from sqlflow.schedule.events import FireResult
 

@@ -59,7 +59,7 @@ def backfill(
 
     from sqlflow import api
     from sqlflow.cli.reporters import JsonReporter, RichReporter
-    from sqlflow.cli.summary import exit_for, print_summary
+    from sqlflow.cli.summary import exit_for, print_notices, print_summary
 
     state: GlobalState = ctx.obj
     console = Console(no_color=state.no_color, highlight=False, soft_wrap=True)
@@ -97,6 +97,7 @@ def backfill(
             resume=" ".join(again),
             resume_note=" (only the intervals not yet written are processed)",
         )
+    print_notices(state.log_format, outcome.notices)
     exit_for(ctx, result)
 
 

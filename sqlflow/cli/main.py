@@ -39,9 +39,11 @@ class SqlflowGroup(click.Group):
             raise
         except BrokenPipeError:
             raise
-        except KeyboardInterrupt:
-            click.secho("Interrupted.", fg="red", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            from sqlflow.runner.interrupts import Terminated
+
+            click.secho("Terminated." if isinstance(exc, Terminated) else "Interrupted.", fg="red", err=True)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
         except Exception as exc:
             state = ctx.obj if isinstance(ctx.obj, GlobalState) else GlobalState()
             if state.debug or "--debug" in sys.argv:
@@ -113,7 +115,7 @@ def _run_command(command: str) -> Callable[..., None]:
     ) -> None:
         from sqlflow import api
         from sqlflow.cli.reporters import JsonReporter, RichReporter
-        from sqlflow.cli.summary import exit_for
+        from sqlflow.cli.summary import exit_for, print_notices
 
         state: GlobalState = ctx.obj
         console = _console(ctx)
@@ -139,21 +141,10 @@ def _run_command(command: str) -> Callable[..., None]:
             return
         if state.log_format == "text":
             _summary(console, command, outcome)
-        _print_notices(state, outcome.notices)
+        print_notices(state.log_format, outcome.notices)
         exit_for(ctx, outcome.result)
 
     return run_cmd
-
-
-def _print_notices(state: GlobalState, notices: Sequence[str]) -> None:
-    """What went wrong after the run (an alert not sent, metrics not written): warnings, not failures."""
-    import json
-
-    for notice in notices:
-        if state.log_format == "json":
-            click.echo(json.dumps({"kind": "warning", "message": notice}))
-        else:
-            click.secho(f"Warning: {notice}", fg="yellow", err=True)
 
 
 def _warn_unmatched(terms: tuple[str, ...]) -> None:
@@ -178,7 +169,7 @@ def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
     from sqlflow.cli.summary import print_summary
 
     assert outcome.result is not None
-    print_summary(console, outcome.result, resume=api.resume_command(command, outcome))
+    print_summary(console, outcome.result, resume=api.resume_command(outcome.result))
 
 
 HELP = {

@@ -28,7 +28,7 @@ def retry(
 
     from sqlflow import api
     from sqlflow.cli.reporters import JsonReporter, RichReporter
-    from sqlflow.cli.summary import exit_for, print_summary
+    from sqlflow.cli.summary import exit_for, print_notices, print_summary
 
     state: GlobalState = ctx.obj
     console = Console(no_color=state.no_color, highlight=False, soft_wrap=True)
@@ -56,4 +56,5 @@ def retry(
     result = outcome.result
     if state.log_format == "text":
         print_summary(console, result, resume="sqlflow retry", empty="[green]Nothing left to run.[/]")
+    print_notices(state.log_format, outcome.notices)
     exit_for(ctx, result)

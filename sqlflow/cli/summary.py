@@ -52,10 +52,22 @@ def print_sample(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
     console.print(table)
 
 
+def print_notices(log_format: str, notices: Sequence[str]) -> None:
+    """What went wrong after the run (an alert not sent, metrics not written): warnings, not failures."""
+    import json
+
+    for notice in notices:
+        if log_format == "json":
+            click.echo(json.dumps({"kind": "warning", "message": notice}))
+        else:
+            click.secho(f"Warning: {notice}", fg="yellow", err=True)
+
+
 def exit_for(ctx: click.Context, result: RunResult) -> None:
-    """Exit 130 after Ctrl-C, 1 when something failed; return otherwise."""
+    """Exit 130 after Ctrl-C, 143 after SIGTERM, 1 when something failed; return otherwise."""
     if result.interrupted:
-        click.secho("Interrupted.", fg="red", err=True)
-        ctx.exit(130)
+        terminated = result.interrupted_by == "SIGTERM"
+        click.secho("Terminated." if terminated else "Interrupted.", fg="red", err=True)
+        ctx.exit(143 if terminated else 130)
     if result.failed:
         ctx.exit(1)

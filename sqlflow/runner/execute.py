@@ -53,6 +53,7 @@ from sqlflow.state.intervals import Interval
 SENSOR_GRACE = (
     2.0  # seconds Ctrl-C waits for a cancelled sensor (an HTTP request in flight) before leaving it
 )
+CANCEL_POLL = 0.2  # seconds the loop waits at most at a time when another thread may cancel the run
 
 
 def execute_plan(
@@ -71,10 +72,14 @@ def execute_plan(
     history: History | None = None,
     pools: Mapping[str, int] | None = None,
     recompile: Callable[[ModelNode], ModelNode] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
     """Run every step of `plan` on `adapter`; the result of each, in plan order.
 
     `recompile` renders a node whose template runs queries (`late_sql`) again just before it is built.
+    `cancel` is set by another thread to stop the run (`interrupts.watch_cancel` raises KeyboardInterrupt
+    in this one): with it, the loop never blocks longer than CANCEL_POLL seconds, so the interruption is
+    delivered while every running step (a sensor) is still waiting.
 
     `target_schema` names the schema of stored test failures (`<target_schema>_dbt_test__audit`; without
     it, the tested relation's schema); `scheduled_at` is the time a time sensor's `delay` counts from
@@ -97,6 +102,7 @@ def execute_plan(
         pools=pools,
     )
     run.recompile = recompile
+    run.poll = CANCEL_POLL if cancel is not None else None
     return run.execute(max(1, int(threads)), invocation_id=invocation_id)
 
 
@@ -146,6 +152,7 @@ class _Run:
         self.audit_results: dict[str, NodeResult] = {}  # audits run inside their model's step
         self.runner: StepRunner | None = None
         self.recompile: Callable[[ModelNode], ModelNode] | None = None
+        self.poll: float | None = None  # the longest wait at a time (None: until a step finishes)
 
     # -- the loop ------------------------------------------------------------------------------------------
 
@@ -244,7 +251,9 @@ class _Run:
                         running[pool.submit(self._run_step, self.steps[uid])] = uid
                         busy += 1
                     if running:
-                        done, _ = wait(running, timeout=0 if ran_here else None, return_when=FIRST_COMPLETED)
+                        done, _ = wait(
+                            running, timeout=0 if ran_here else self.poll, return_when=FIRST_COMPLETED
+                        )
                         for future in sorted(done, key=lambda f: self.position[running[f]]):
                             uid = running.pop(future)
                             busy -= 0 if self.steps[uid].waits else 1

@@ -5,6 +5,9 @@ look for it while it runs a statement there. `on_sigint(callback)` also has the 
 to a socket (`signal.set_wakeup_fd`) that a helper thread watches, so `callback` (the adapter's interrupt)
 runs as soon as the signal arrives. KeyboardInterrupt is still raised as usual. A no-op off the main thread.
 
+SIGTERM stops a run as SIGINT does inside `terminate_as_interrupt()` (the run session holds it): its handler
+raises `Terminated`, a KeyboardInterrupt, and `on_sigint` interrupts the engine for it too.
+
 A run on another thread (the scheduler's) is stopped the same way through `watch_cancel`: setting an Event
 raises KeyboardInterrupt in that thread and interrupts the engine.
 """
@@ -17,11 +20,52 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType, TracebackType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so a run stops the same way (exit 143, not 130)."""
+
+
+class SignalsAsInterrupt:
+    """On the main thread, for the block: SIGTERM raises `Terminated`; `received` names the signal that
+    arrived (SIGINT or SIGTERM), None when none did. The previous SIGTERM handler comes back after."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: signal.Handlers | object | None = None
+        self._installed = False
+
+    def __enter__(self) -> SignalsAsInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._terminate)
+            self._installed = True
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, KeyboardInterrupt) and self.received is None:
+            self.received = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)  # type: ignore[arg-type]
+            self._installed = False
+
+    def _terminate(self, signum: int, frame: FrameType | None) -> None:
+        self.received = "SIGTERM"
+        raise Terminated()
+
+
+def terminate_as_interrupt() -> SignalsAsInterrupt:
+    return SignalsAsInterrupt()
 
 
 @contextmanager
 def on_sigint(callback: Callable[[], None]) -> Iterator[None]:
-    """Inside the block, call `callback` from a helper thread whenever SIGINT arrives."""
+    """Inside the block, call `callback` from a helper thread whenever SIGINT (or SIGTERM, when a Python
+    handler for it is installed: see `terminate_as_interrupt`) arrives."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -43,7 +87,7 @@ def on_sigint(callback: Callable[[], None]) -> Iterator[None]:
                 return
             if not data:
                 return  # the writer was closed: the block is over
-            if signal.SIGINT in data:
+            if any(sig in data for sig in STOP_SIGNALS):
                 callback()
 
     watcher = threading.Thread(target=watch, name="sqlflow-sigint", daemon=True)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlflow.manifest import Manifest
 
 FAILED_STATUSES = frozenset({"error", "fail"})
+DONE_STATUSES = frozenset({"success", "pass", "warn"})  # what a retry need not run again
 BUILT_STATUSES = frozenset({"success", "pass", "warn", "fail"})  # the node ran: dbt writes a response
 
 
@@ -88,6 +89,7 @@ class RunResult:
     command: str
     invocation_id: str = ""
     interrupted: bool = False  # the user pressed Ctrl-C; the nodes not run are skipped
+    interrupted_by: str | None = None  # SIGINT, SIGTERM or cancel (a scheduler's grace period ran out)
     args: Mapping[str, Any] = field(default_factory=dict)
 
     @property

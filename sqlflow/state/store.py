@@ -202,27 +202,19 @@ class StateStore(Backfills, ScheduleTicks):
 
     def last_run(self, command: str | None = None) -> RunRecord | None:
         """The most recently started run (of `command` when given)."""
-        where = f'WHERE "command" = {self._s(command)} ' if command else ""
-        _, rows = self.adapter.fetch(
-            'SELECT "run_id", "command", "status", "started_at", "ended_at", "args", "target" '
-            f'FROM {self._t("runs")} {where}ORDER BY "started_at" DESC, "run_id" DESC LIMIT 1'
-        )
-        if not rows:
-            return None
-        run_id, cmd, status, started, ended, args, target = rows[0]
-        return RunRecord(
-            run_id=run_id,
-            command=cmd,
-            status=status,
-            started_at=_utc(started),
-            ended_at=_utc(ended) if ended is not None else None,
-            args=json.loads(args) if args else {},
-            target=target,
-        )
+        found = self.recent_runs(command, limit=1)
+        return found[0] if found else None
+
+    def run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+        found = self._runs(f'WHERE "run_id" = {self._s(run_id)} ', limit=1)
+        return found[0] if found else None
 
     def recent_runs(self, command: str | None = None, *, limit: int = 50) -> list[RunRecord]:
         """The `limit` most recently started runs (of `command` when given), newest first."""
-        where = f'WHERE "command" = {self._s(command)} ' if command else ""
+        return self._runs(f'WHERE "command" = {self._s(command)} ' if command else "", limit=limit)
+
+    def _runs(self, where: str, *, limit: int) -> list[RunRecord]:
         _, rows = self.adapter.fetch(
             'SELECT "run_id", "command", "status", "started_at", "ended_at", "args", "target" '
             f'FROM {self._t("runs")} {where}ORDER BY "started_at" DESC, "run_id" DESC LIMIT {int(limit)}'

@@ -41,7 +41,7 @@ def test_a_failed_run_posts_json_and_sends_a_mail(
         outcome = api.run("build", options(shop))
     assert outcome.failed and outcome.result is not None
     assert outcome.notices == ()
-    resume = api.resume_command("build", outcome)
+    resume = api.resume_command(outcome.result)
     assert resume
     run_failed, node_failed = server.json_posts("/hook")
     assert run_failed["event"] == "run_failed" and node_failed["event"] == "node_failed"
@@ -197,7 +197,7 @@ def test_the_scheduler_checks_deadlines_between_runs(shop: Path, local_server: t
 
 
 def test_the_scheduler_polls_the_deadlines(shop: Path, local_server: type) -> None:
-    """The scheduler's poll hook (api._freshness_watch): the first poll only starts the watch, a poll after
+    """The scheduler's poll hook (api.freshness_watch): the first poll only starts the watch, a poll after
     the deadline alerts once, the next stays quiet."""
     with local_server() as server:
         server.answers["/hook"] = (200, b"ok")
@@ -211,7 +211,7 @@ def test_the_scheduler_polls_the_deadlines(shop: Path, local_server: type) -> No
         )
         assert not api.run("seed", options(shop)).failed
         server.posts.clear()
-        watch = api._freshness_watch(api.load(options(shop)))
+        watch = api.freshness_watch(api.load(options(shop)))
         assert watch is not None
         for minute in (58, 59, 1, 2):  # 06:58, 06:59, 07:01, 07:02 in Berlin
             hour = 4 if minute > 30 else 5
