@@ -5,16 +5,20 @@ for `sqlflow show --inline`. jinja2 and sqlglot live here (and in docs/) only. I
 `manifest` and `errors`; never a database driver.
 
 Where things go:
-- compiler.py       the order of the stages (compile_project); cache.py the content-hash compile cache;
+- compiler.py       the order of the stages (compile_project), each a function from records to new
+                    records; context.py the frozen CompileContext every stage is handed (project,
+                    dialects, vars, lookup, cache, flags, query function; the renderer and sqlglot
+                    modules made on first use by its CompileTools); cache.py the content-hash cache;
                     lookup.py the names -> nodes resolution of ref(), source() and table names.
 - jinja/            templating: the Renderer and its context. A new Jinja builtin goes in
                     jinja/templating.py (Renderer's globals), its value in jinja/context_values.py, or
                     jinja/dbt_context.py / dbt_adapter.py / crossdb.py when it is dbt's.
 - sql/              the sqlglot boundary: parse, scan tables, transpile, quote (syntax.py), analyse and
                     write a query (querying.py), portability, file loads, column specs, --inline.
-- nodes/            one module per node kind and stage over frozen records: a new node kind goes here
-                    (and one call in compiler.py); a new config key goes in manifest.NodeConfig, checked
-                    in nodes/configs.py (or where it is settled, nodes/settling.py).
+- nodes/            one module per node kind and stage over frozen records (drafts.py): a new node kind
+                    goes here (and one call in compiler.py); a new config key goes in manifest.NodeConfig,
+                    checked in nodes/configs.py (or where it is settled, nodes/settling.py). Every text
+                    rendered and parsed as a query goes through nodes/analyse.py (render_and_analyse).
 - lint.py, dbt_report.py  checks of a compiled manifest and of a dbt project (`debug --dbt`).
 """
 

@@ -24,8 +24,8 @@ def node_config(merged: Mapping[str, Any], **forced: Any) -> NodeConfig:
 # A project's own naming macro: `{% macro generate_schema_name(custom_schema_name, node) %}` (or its
 # dispatched `default__` / `<adapter>__` form) replaces dbt's default rule for that part of the name
 _NAMING_MACRO = re.compile(r"{%-?\s*macro\s+(?:\w+__)?generate_(schema|alias|database)_name\s*\(")
-# (part, the custom value configured or None) -> the name the project's macro gives
-Naming = Callable[[str, str | None], str]
+# (part, the custom value configured or None) -> the name the project's macro gives (None: dbt's rule)
+Naming = Callable[[str, str | None], str | None]
 
 
 def custom_naming(macro_texts: Iterable[str]) -> frozenset[str]:

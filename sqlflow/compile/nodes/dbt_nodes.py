@@ -1,62 +1,22 @@
 """Nodes as dbt's Jinja sees them: `model` (the node being rendered) and `graph` (manifest-shaped `nodes`
-and `sources`), and descriptions with `{{ doc('name') }}` replaced by their docs block.
+and `sources`); the warnings of a compile (packages not installed, exceptions.warn).
 
 Pure functions over drafts and plain data; no jinja2, no sqlglot.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlflow.compile.nodes.configs import node_config
-from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
-from sqlflow.manifest import ColumnInfo, NodeConfig, Relation, SourceNode
-from sqlflow.project.types import DocBlock
+from sqlflow.errors import SourceLocation
+from sqlflow.manifest import NodeConfig, Relation, SourceNode
 
 if TYPE_CHECKING:
     from sqlflow.compile.nodes.drafts import Draft
 
-_DOC = re.compile(r"""{{-?\s*doc\(\s*(['"])(?P<name>[^'"]+)\1\s*\)\s*-?}}""")
 _RESOURCE = {"seed": "seed", "snapshot": "snapshot", "test": "test", "analysis": "analysis"}
-
-
-def render_description(text: str, blocks: Mapping[str, DocBlock], where: SourceLocation) -> str:
-    """`text` with each `{{ doc('name') }}` replaced by the docs block's text.
-
-    >>> blocks = {"status": DocBlock(name="status", text="Placed or shipped.", path="m.md", line=1)}
-    >>> render_description("Status. {{ doc('status') }}", blocks, SourceLocation("s.yml", 3))
-    'Status. Placed or shipped.'
-    """
-    if "doc(" not in text:
-        return text
-
-    def block(match: re.Match[str]) -> str:
-        name = match.group("name")
-        found = blocks.get(name)
-        if found is None:
-            raise ConfigError(
-                f"doc('{name}') names no docs block",
-                location=where,
-                hint=did_you_mean(name, blocks)
-                or "write {% docs " + name + " %}...{% enddocs %} in a .md file",
-            )
-        return found.text
-
-    return _DOC.sub(block, text)
-
-
-def described_columns(
-    columns: Iterable[ColumnInfo], blocks: Mapping[str, DocBlock], where: SourceLocation
-) -> tuple[ColumnInfo, ...]:
-    return tuple(
-        replace(c, description=render_description(c.description, blocks, where))
-        if "doc(" in c.description
-        else c
-        for c in columns
-    )
 
 
 def config_doc(config: NodeConfig | Mapping[str, Any] | None) -> dict[str, Any]:

@@ -10,19 +10,20 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import sqlflow
-from sqlflow.compile.nodes.dbt_nodes import described_columns, render_description
+from sqlflow.compile.nodes.descriptions import described_columns, render_description
 from sqlflow.compile.nodes.snapshots import split_snapshots
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
-from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SourceNode, TestNode
+from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
 
 if TYPE_CHECKING:
     from sqlflow.compile.sql.querying import Query
 
+# ref() or source() calls: (the call's arguments, where it is written)
 Calls = tuple[tuple[tuple[str, ...], SourceLocation], ...]
 _RESOURCE_TYPES: dict[str, Literal["model", "seed", "snapshot", "analysis"]] = {
     "seed": "seed",
@@ -58,10 +59,30 @@ class Compiled:
     file_loads: tuple[FileLoad, ...] = ()  # the CSV files sqlflow loads (an engine that cannot read them)
 
 
-@dataclass(slots=True)
+N = TypeVar("N", TestNode, SensorNode)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending(Generic[N]):
+    """A test or sensor node as its stage built it: with its analysed `query` when its SQL is written after
+    the DAG check (an ephemeral model to inline, another dialect), and the cache `key` and environment
+    variables read that the written SQL is stored with."""
+
+    node: N
+    query: Query | None = None
+    key: str = ""
+    env_reads: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """A model, seed, snapshot or singular test while it is compiled (internal; nodes are built from it at
-    the end). A snapshot's `file` holds the text of its block only (see snapshots.split_snapshots)."""
+    the end). A snapshot's `file` holds the text of its block only (see snapshots.split_snapshots).
+
+    Frozen: each stage returns a new draft (`dataclasses.replace`) with its own fields filled in:
+    discovered (`read_drafts`) -> rendered (models.render_pass1: key, volatile, rendered, late) ->
+    settled (settling.settle: merged, config, relation) -> analysed (models.analyse_draft: compiled_key,
+    query, incremental_query, compiled) -> written (assembly.emit: compiled with its SQL)."""
 
     file: SourceFile
     kind: str  # "model" | "seed" | "snapshot" | "test" | "analysis"
@@ -70,19 +91,22 @@ class Draft:
     fqn: tuple[str, ...]
     base: dict[str, Any]  # folder config < property config
     properties: NodeProperties | None = None
+    line: int | None = None  # of a snapshot's `{% snapshot %}` block
+    raw: str | None = None  # a snapshot block's body as written
+    # -- rendered (pass 1) --
     key: str = ""  # of the render (pass 1)
-    compiled_key: str = ""
     volatile: bool = False
     rendered: Rendered | None = None
+    late: bool = False  # its template runs queries (run_query ...): rendered again just before it runs
+    # -- settled --
     merged: dict[str, Any] = field(default_factory=dict)
     config: NodeConfig | None = None
     relation: Relation | None = None
+    # -- analysed (pass 2) --
+    compiled_key: str = ""
     query: Query | None = None
     incremental_query: Query | None = None
     compiled: Compiled | None = None
-    line: int | None = None  # of a snapshot's `{% snapshot %}` block
-    raw: str | None = None  # a snapshot block's body as written
-    late: bool = False  # its template runs queries (run_query ...): rendered again just before it runs
 
     @property
     def template(self) -> str | None:
@@ -98,7 +122,7 @@ class Draft:
 def read_drafts(p: Project) -> list[Draft]:
     """A draft per model, seed, snapshot and singular test, with its folder and property config."""
     out: list[Draft] = []
-    groups = (
+    groups: tuple[tuple[str, Any, Any, Any, Any], ...] = (
         ("model", p.model_files, p.model_paths, p.model_configs, p.model_properties),
         ("seed", p.seed_files, p.seed_paths, p.seed_configs, p.seed_properties),
         ("test", p.test_files, p.test_paths, p.test_configs, {}),
@@ -117,9 +141,11 @@ def read_drafts(p: Project) -> list[Draft]:
             props = p.snapshot_properties.get(block.name)
             base = merge_config(folder_config(p.snapshot_configs, fqn), props.config if props else {})
             uid = f"snapshot.{p.name}.{block.name}"
-            draft = Draft(block.file, "snapshot", block.name, uid, fqn, base, props)
-            draft.line, draft.raw = block.line, block.raw
-            out.append(draft)
+            out.append(
+                Draft(
+                    block.file, "snapshot", block.name, uid, fqn, base, props, line=block.line, raw=block.raw
+                )
+            )
     check_properties("model", p.model_properties, (d.name for d in out if d.kind == "model"))
     check_properties("seed", p.seed_properties, (d.name for d in out if d.kind == "seed"))
     check_properties("snapshot", p.snapshot_properties, (d.name for d in out if d.kind == "snapshot"))

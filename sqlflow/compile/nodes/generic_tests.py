@@ -2,8 +2,9 @@
 the built-in tests (`builtin_tests.py`) and `{% test %}` macros; Great Expectations checks (`expectations:`)
 as TestNodes without SQL (test_type "expectation"), run by `sqlflow.checks.gx`.
 
-The `sql` module is handed to the built-in tests so that a cache hit never imports sqlglot. Called by the
-compiler with its state (lookup, renderer, cache).
+The `sql` module is handed to the built-in tests so that a cache hit never imports sqlglot. A test's Jinja
+(its macro call, a `where`, `to:` or `expression`) is rendered and analysed like a model's
+(nodes/analyse.py), with the context (lookup, renderer, cache).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlflow.compile.cache import digest
+from sqlflow.compile.context import VOLATILE, CompileContext
 from sqlflow.compile.jinja import has_jinja
 from sqlflow.compile.lookup import Resolved
+from sqlflow.compile.nodes.analyse import Job, RenderedText, analyse, call_names, depends_of, render
 from sqlflow.compile.nodes.builtin_tests import (
     BUILTIN_TESTS,
     DBT_UTILS_TESTS,
@@ -26,16 +29,14 @@ from sqlflow.compile.nodes.builtin_tests import (
     canonical_test_name,
 )
 from sqlflow.compile.nodes.configs import node_config
-from sqlflow.compile.nodes.drafts import folders_of
+from sqlflow.compile.nodes.drafts import Pending, folders_of
 from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation, did_you_mean
-from sqlflow.manifest import NodeConfig, Relation, TestNode
+from sqlflow.manifest import NodeConfig, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import TestSpec
 
 if TYPE_CHECKING:
-    from sqlflow.compile.compiler import _Compile
     from sqlflow.compile.nodes.drafts import Draft
-    from sqlflow.compile.sql.querying import Query
 
 _UNSAFE = re.compile(r"[^0-9a-zA-Z_]+")
 MAX_NAME = 64
@@ -146,7 +147,7 @@ def unknown_test(spec: TestSpec, macros: Mapping[str, str]) -> ConfigError:
 # -- building the test nodes -------------------------------------------------------------------------
 
 
-def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestNode, Query | None]]:
+def generic_test_nodes(c: CompileContext, drafts: Iterable[Draft]) -> list[Pending[TestNode]]:
     """A TestNode per test of the property YAML of the enabled models, seeds and sources.
 
     A test whose SQL still needs writing (an ephemeral model to inline, a custom test to transpile) comes
@@ -160,7 +161,7 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
         (f"source.{p.name}.{t.source_name}.{t.name}", f"{t.source_name}_{t.name}", t.tests)
         for t in p.source_tables
     ]
-    out: list[tuple[TestNode, Query | None]] = []
+    out: list[Pending[TestNode]] = []
     seen: dict[str, TestSpec] = {}
     for attached, target_name, specs in owners:
         for spec in specs:
@@ -185,7 +186,7 @@ def generic_test_nodes(c: _Compile, drafts: Iterable[Draft]) -> list[tuple[TestN
             if not config.enabled:
                 continue
             if spec.test_type == "expectation":
-                out.append((_expectation_node(uid, name, fqn, spec, config, attached, p.name), None))
+                out.append(Pending(_expectation_node(uid, name, fqn, spec, config, attached, p.name)))
                 continue
             node = TestNode(
                 unique_id=uid,
@@ -235,7 +236,7 @@ def _expectation_node(
     )
 
 
-def _overridden(c: _Compile, name: str) -> bool:
+def _overridden(c: CompileContext, name: str) -> bool:
     """Whether the project defines its own `{% test name %}` for one of the newer built-in tests (a vendored
     copy of a dbt_utils test, say), which then wins; dbt's four built-in tests are always sqlflow's."""
     if name not in OVERRIDABLE_TESTS or not any(name in f.text for f in c.project.macro_files):
@@ -244,22 +245,24 @@ def _overridden(c: _Compile, name: str) -> bool:
 
 
 def _compiled_test(
-    c: _Compile, node: TestNode, spec: TestSpec, merged: Mapping[str, Any]
-) -> tuple[TestNode, Query | None]:
+    c: CompileContext, node: TestNode, spec: TestSpec, merged: Mapping[str, Any]
+) -> Pending[TestNode]:
     key = digest(c.global_key, c.relations_key, spec, merged, node.attached_node)
-    volatile = any(v in repr((spec, merged)) for v in ("run_started_at", "invocation_id"))
-    c.test_keys[node.unique_id] = key
+    volatile = any(v in repr((spec, merged)) for v in VOLATILE)
     cached = None if volatile else c.cache.get("test", node.unique_id, key)
     if cached is not None:
         compiled_sql, depends_on, cached_refs, cached_sources = cached
-        return replace(
+        node = replace(
             node, compiled_sql=compiled_sql, depends_on=depends_on, refs=cached_refs, sources=cached_sources
-        ), None
-    sql, querying = c.sql_tools()
+        )
+        return Pending(node, key=key)
+    sql, _ = c.sql_tools()
     location = SourceLocation(spec.path, spec.line)
 
-    def at_spec(kind: str, args: tuple[str, ...], _: SourceLocation) -> tuple[Relation, str]:
-        return c.resolve(kind, args, location)
+    def job(text: str, *, dialect: str = c.dialect, jinja: bool = True, **extra: Any) -> Job:
+        return Job(
+            path=spec.path, written=text, text=text, dialect=dialect, jinja=jinja, at=location, **extra
+        )
 
     def relation_sql(found: Resolved) -> str:
         if found.ephemeral:
@@ -269,17 +272,14 @@ def _compiled_test(
     assert node.attached_node is not None
     attached = c.lookup.by_uid[node.attached_node]
     depends = {attached.unique_id}
-    refs: set[str] = set()
-    sources: set[tuple[str, str]] = set()
+    calls: list[RenderedText] = []
 
     def rendered(text: str) -> str:
         """`text` with its Jinja rendered; the models and sources it names become dependencies."""
-        result = c.renderer.render(spec.path, text=text, resolve=at_spec)
-        refs.update(call.args[-1] for call in result.refs)
-        sources.update((call.args[0], call.args[1]) for call in result.sources)
-        depends.update(c.lookup.ref(call.args, location).unique_id for call in result.refs)
-        depends.update(c.lookup.source(call.args, location).unique_id for call in result.sources)
-        return result.sql
+        result = render(c, job(text))
+        calls.append(result)
+        depends.update(depends_of(c, result, location))
+        return result.text
 
     where = node.config.where
     if where and has_jinja(where):
@@ -297,25 +297,16 @@ def _compiled_test(
                     "'to' of test 'relationships' must be ref('...') or source('...', '...')",
                     location=location,
                 )
-            result = c.renderer.render(
-                spec.path, text=to if has_jinja(to) else "{{ " + to + " }}", resolve=at_spec
-            )
-            calls = [("ref", call.args) for call in result.refs] + [
-                ("source", call.args) for call in result.sources
-            ]
-            if len(calls) != 1:
+            result = render(c, job(to if has_jinja(to) else "{{ " + to + " }}"))
+            if len(result.refs) + len(result.sources) != 1:
                 raise ConfigError(
                     f"'to' of test 'relationships' must name one model or source, not {to!r}",
                     location=location,
                 )
-            kind, args = calls[0]
-            found = c.lookup.ref(args, location) if kind == "ref" else c.lookup.source(args, location)
-            depends.add(found.unique_id)
-            if kind == "ref":
-                refs.add(args[-1])
-            else:
-                sources.add((args[0], args[1]))
-            to_sql = relation_sql(found)
+            calls.append(result)
+            (found_uid,) = depends_of(c, result, location)
+            depends.add(found_uid)
+            to_sql = relation_sql(c.lookup.by_uid[found_uid])
         text = builtin_sql(
             sql,
             spec,
@@ -326,17 +317,11 @@ def _compiled_test(
             where=where,
             limit=node.config.limit,
         )
-        query = None
-        if any(c.lookup.by_uid[uid].ephemeral for uid in depends):
-            query = querying.analyse(
-                text,
-                dialect=c.target_dialect,
-                lookup=c.lookup,
-                self_uid=None,
-                path=spec.path,
-                raw_text=text,
-                templated=False,
-            )
+        ephemeral = any(c.lookup.by_uid[uid].ephemeral for uid in depends)
+        analysed = analyse(
+            c, job(text, dialect=c.target_dialect, jinja=False), RenderedText(text), parse=ephemeral
+        )
+        analysed = replace(analysed, depends_on=frozenset())  # sqlflow's SQL reads what `depends` holds
     else:
         macro = "test_" + spec.test_name
         if macro not in c.renderer.macros:
@@ -348,37 +333,23 @@ def _compiled_test(
         if spec.column_name:
             kwargs["column_name"] = spec.column_name
         kwargs["model"] = c.renderer.relation_ref(attached.relation, model_sql)
-        result = c.renderer.render(
-            spec.path,
-            text="{{ " + macro + "(**__sqlflow_test_kwargs) }}",
-            resolve=at_spec,
-            extra={"__sqlflow_test_kwargs": kwargs},
-        )
-        text = result.sql
+        call = "{{ " + macro + "(**__sqlflow_test_kwargs) }}"
+        test_job = job(call, extra={"__sqlflow_test_kwargs": kwargs})
+        result = render(c, test_job)
+        calls.append(result)
+        text = result.text
         if node.config.limit is not None:
             inner = sql.strip_statement_end(text, c.dialect)
             text = f"select * from (\n{inner}\n) as dbt_limited limit {int(node.config.limit)}"
-        refs |= {call.args[-1] for call in result.refs}
-        sources |= {(call.args[0], call.args[1]) for call in result.sources}
-        depends |= {c.lookup.ref(call.args, location).unique_id for call in result.refs}
-        depends |= {c.lookup.source(call.args, location).unique_id for call in result.sources}
-        query = querying.analyse(
-            text,
-            dialect=c.dialect,
-            lookup=c.lookup,
-            self_uid=None,
-            path=spec.path,
-            raw_text=text,
-            templated=False,
-        )
-        depends |= query.depends_on
+        analysed = analyse(c, test_job, replace(result, text=text))
+    refs, sources = call_names(calls)
     node = replace(
         node,
-        compiled_sql=text,
-        depends_on=tuple(sorted(depends)),
-        refs=tuple(sorted(refs)),
-        sources=tuple(sorted(sources)),
+        compiled_sql=analysed.text,
+        depends_on=tuple(sorted(depends | analysed.depends_on)),
+        refs=refs,
+        sources=sources,
     )
-    if query is None and not volatile:
-        c.cache.put("test", node.unique_id, key, (text, node.depends_on, node.refs, node.sources))
-    return node, query
+    if analysed.query is None and not volatile:
+        c.cache.put("test", node.unique_id, key, (analysed.text, node.depends_on, node.refs, node.sources))
+    return Pending(node, analysed.query, key)

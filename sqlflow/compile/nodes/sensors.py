@@ -2,33 +2,31 @@
 var; the models and sources it reads become its dependencies) and written in the target dialect; Jinja in a
 file sensor's path and an http sensor's url and headers rendered.
 
-A sql sensor is cached like a generic test; one that reads an ephemeral model comes with its analysed
-Query, which the compiler writes after the DAG check. Called by the compiler with its state.
+A sql sensor is rendered and analysed like a model (nodes/analyse.py) and cached like a generic test; one
+that reads an ephemeral model comes with its analysed Query, which assembly writes after the DAG check.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlflow.compile.cache import digest
+from sqlflow.compile.context import VOLATILE, CompileContext
 from sqlflow.compile.jinja import has_jinja
-from sqlflow.compile.nodes.drafts import folders_of
+from sqlflow.compile.nodes.analyse import Job, render, render_and_analyse
+from sqlflow.compile.nodes.drafts import Pending, folders_of
 from sqlflow.errors import SourceLocation, SqlflowError
-from sqlflow.manifest import Relation, SensorNode
+from sqlflow.manifest import SensorNode
 from sqlflow.project.sensors import sensor_location
 from sqlflow.project.types import SensorSpec
 
-if TYPE_CHECKING:
-    from sqlflow.compile.compiler import _Compile
-    from sqlflow.compile.sql.querying import Query
 
-
-def sensor_nodes(c: _Compile) -> list[tuple[SensorNode, Query | None]]:
+def sensor_nodes(c: CompileContext) -> list[Pending[SensorNode]]:
     """A SensorNode per declared sensor, in declaration order."""
     p = c.project
-    out: list[tuple[SensorNode, Query | None]] = []
+    out: list[Pending[SensorNode]] = []
     for spec in p.sensors:
         poke = spec.poke
         node = SensorNode(
@@ -52,11 +50,11 @@ def sensor_nodes(c: _Compile) -> list[tuple[SensorNode, Query | None]]:
         if spec.kind == "sql":
             out.append(_sql_sensor(c, node, spec))
         else:
-            out.append((replace(node, params=_rendered_params(c, spec)), None))
+            out.append(Pending(replace(node, params=_rendered_params(c, spec))))
     return out
 
 
-def _rendered_params(c: _Compile, spec: SensorSpec) -> dict[str, Any]:
+def _rendered_params(c: CompileContext, spec: SensorSpec) -> dict[str, Any]:
     """The params of a file or http sensor with the Jinja in their texts (`{{ var('landing') }}`) rendered."""
     params = dict(spec.params)
     for key in ("path", "url"):
@@ -70,57 +68,39 @@ def _rendered_params(c: _Compile, spec: SensorSpec) -> dict[str, Any]:
     return params
 
 
-def _render(c: _Compile, spec: SensorSpec, param: str, text: str) -> str:
+def _render(c: CompileContext, spec: SensorSpec, param: str, text: str) -> str:
     location = sensor_location(spec, param)
     try:
-        return c.renderer.render(spec.path, text=text, resolve=c.resolve).sql.strip()
+        return render(c, Job(path=spec.path, written=text, text=text, dialect=c.dialect)).text.strip()
     except SqlflowError as exc:
         raise _at(exc, location, f"in '{param}' of sensor '{spec.name}'") from exc
 
 
-def _sql_sensor(c: _Compile, node: SensorNode, spec: SensorSpec) -> tuple[SensorNode, Query | None]:
+def _sql_sensor(c: CompileContext, node: SensorNode, spec: SensorSpec) -> Pending[SensorNode]:
     text = str(spec.params["sql"])
     key = digest(c.global_key, c.relations_key, spec, c.target_dialect)
-    volatile = any(v in text for v in ("run_started_at", "invocation_id"))
+    volatile = any(v in text for v in VOLATILE)
     cached = None if volatile else c.cache.get("sensor", node.unique_id, key)
     if cached is not None and all(os.environ.get(k) == v for k, v in cached[2]):
         compiled, depends_on, _ = cached
-        return replace(node, params={"sql": compiled}, depends_on=depends_on), None
+        return Pending(replace(node, params={"sql": compiled}, depends_on=depends_on))
     _, querying = c.sql_tools()
     location = sensor_location(spec, "sql")
-
-    def at_sql(kind: str, args: tuple[str, ...], _: SourceLocation) -> tuple[Relation, str]:
-        return c.resolve(kind, args, location)
-
     try:
-        env_reads: tuple[tuple[str, str | None], ...] = ()
-        rendered = text
-        depends: set[str] = set()
-        if has_jinja(text):
-            result = c.renderer.render(spec.path, text=text, resolve=at_sql)
-            rendered, env_reads = result.sql, tuple(sorted(result.env_reads.items()))
-            depends |= {c.lookup.ref(call.args, location).unique_id for call in result.refs}
-            depends |= {c.lookup.source(call.args, location).unique_id for call in result.sources}
-        query = querying.analyse(
-            rendered,
-            dialect=c.dialect,
-            lookup=c.lookup,
-            self_uid=None,
-            path=spec.path,
-            raw_text=rendered,
-            templated=False,
+        analysed = render_and_analyse(
+            c, Job(path=spec.path, written=text, text=text, dialect=c.dialect, at=location)
         )
     except SqlflowError as exc:
         raise _at(exc, location, f"in the sql of sensor '{spec.name}'") from exc
-    depends |= query.depends_on
-    node = replace(node, depends_on=tuple(sorted(depends)))
-    compiled = querying.text_only(query, c.target_dialect)
+    env_reads = analysed.rendered.env_reads
+    node = replace(node, depends_on=tuple(sorted(analysed.depends_on)))
+    assert analysed.query is not None
+    compiled = querying.text_only(analysed.query, c.target_dialect)
     if compiled is None:  # an ephemeral model to inline, or another dialect: written after the DAG check
-        c.sensor_keys[node.unique_id] = (key, env_reads)
-        return node, query
+        return Pending(node, analysed.query, key, env_reads)
     if not volatile:
         c.cache.put("sensor", node.unique_id, key, (compiled, node.depends_on, env_reads))
-    return replace(node, params={"sql": compiled}), None
+    return Pending(replace(node, params={"sql": compiled}))
 
 
 def _at(exc: SqlflowError, location: SourceLocation, where: str) -> SqlflowError:

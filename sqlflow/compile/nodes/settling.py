@@ -6,8 +6,9 @@ Pure Python at import: no jinja2, no sqlglot (generate_<part>_name macros render
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
+from sqlflow.compile.context import CompileContext
 from sqlflow.compile.lookup import Lookup, resolved
 from sqlflow.compile.nodes.configs import node_config, relation_for
 from sqlflow.compile.nodes.drafts import Draft
@@ -16,28 +17,27 @@ from sqlflow.errors import ConfigError, DuplicateNodeError, SourceLocation
 from sqlflow.manifest import SourceNode
 from sqlflow.project.config import merge_config
 
-if TYPE_CHECKING:
-    from sqlflow.compile.compiler import _Compile
 
-
-def settle(c: _Compile, drafts: list[Draft]) -> list[Draft]:
-    """Final configs and relations; disabled nodes dropped; duplicate names rejected."""
+def settle(c: CompileContext, drafts: list[Draft]) -> tuple[list[Draft], dict[str, str]]:
+    """Final configs and relations; disabled nodes dropped (returned by name, with their file, but those
+    whose name an enabled node has); duplicate names rejected."""
     kept: list[Draft] = []
+    disabled: dict[str, str] = {}
     seen: dict[tuple[str, str], Draft] = {}
     target = c.project.target
     for draft in drafts:
         merged = draft.base
-        for config, _ in draft.rendered.configs if draft.rendered else ():
-            merged = merge_config(merged, config)
+        for call, _ in draft.rendered.configs if draft.rendered else ():
+            merged = merge_config(merged, call)
         forced = {"seed": {"materialized": "seed"}, "test": {"materialized": "test"}}.get(draft.kind, {})
-        draft.merged = merged
-        draft.config = node_config(merged, **forced)
-        if draft.kind == "snapshot" and draft.config.enabled:
-            draft.config = snapshot_config(draft.config, name=draft.name, where=_config_place(draft))
-        if not draft.config.enabled:
+        config = node_config(merged, **forced)
+        if draft.kind == "snapshot" and config.enabled:
+            config = snapshot_config(config, name=draft.name, where=_config_place(draft))
+        if not config.enabled:
             if draft.kind != "test":
-                c.disabled.setdefault(draft.name, draft.file.path)
+                disabled.setdefault(draft.name, draft.file.path)
             continue
+        draft = replace(draft, merged=merged, config=config)
         space = ("test" if draft.kind == "test" else "node", draft.name)
         other = seen.get(space)
         if other is not None:
@@ -54,10 +54,10 @@ def settle(c: _Compile, drafts: list[Draft]) -> list[Draft]:
         seen[space] = draft
         naming = naming_for(c, draft) if c.naming else None
         if draft.kind == "snapshot":
-            draft.relation = snapshot_relation(draft.name, draft.config, target, naming)
+            draft = replace(draft, relation=snapshot_relation(draft.name, config, target, naming))
         elif draft.kind != "test":
-            draft.relation = relation_for(draft.name, draft.config, target, naming)
-            if draft.config.sensor:
+            draft = replace(draft, relation=relation_for(draft.name, config, target, naming))
+            if config.sensor:
                 raise ConfigError(
                     f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
                     location=SourceLocation(draft.file.path),
@@ -65,12 +65,10 @@ def settle(c: _Compile, drafts: list[Draft]) -> list[Draft]:
                     "depends_on: ['sensor:<name>'] to it",
                 )
         kept.append(draft)
-    for name in [n for n in c.disabled if ("node", n) in seen]:
-        del c.disabled[name]
-    return kept
+    return kept, {name: path for name, path in disabled.items() if ("node", name) not in seen}
 
 
-def naming_for(c: _Compile, draft: Draft) -> Callable[[str, str | None], str | None]:
+def naming_for(c: CompileContext, draft: Draft) -> Callable[[str, str | None], str | None]:
     """The part -> name function calling the project's generate_<part>_name macros for one node."""
     from sqlflow.compile.nodes.dbt_nodes import node_doc
 
@@ -85,7 +83,10 @@ def naming_for(c: _Compile, draft: Draft) -> Callable[[str, str | None], str | N
     return naming
 
 
-def make_lookup(c: _Compile, drafts: list[Draft], sources: list[SourceNode]) -> Lookup:
+def make_lookup(
+    c: CompileContext, drafts: list[Draft], sources: list[SourceNode], disabled: dict[str, str]
+) -> Lookup:
+    """The Lookup over the settled drafts and the sources; each ref and source of pass 1 checked."""
     target = c.project.target
     nodes = [
         resolved(
@@ -118,7 +119,7 @@ def make_lookup(c: _Compile, drafts: list[Draft], sources: list[SourceNode]) -> 
         )
         for s, t in zip(sources, c.project.source_tables, strict=True)
     ]
-    lookup = Lookup(c.project.name, nodes, tables, c.disabled)
+    lookup = Lookup(c.project.name, nodes, tables, disabled)
     for draft in drafts:  # refs and sources of pass 1, also those a cache hit will not render again
         rendered = draft.rendered
         for args, location in rendered.refs if rendered else ():

@@ -5,18 +5,16 @@ relation filtered to the batch's interval (tokens the runner replaces). Pure Pyt
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlflow.compile.context import CompileContext
 from sqlflow.compile.nodes.drafts import Draft
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import TIME_RANGE_STRATEGIES
 
-if TYPE_CHECKING:
-    from sqlflow.compile.compiler import _Compile
-
 
 def resolver_for(
-    c: _Compile, draft: Draft
+    c: CompileContext, draft: Draft
 ) -> Callable[[str, tuple[str, ...], SourceLocation], tuple[Any, ...]]:
     """`resolve` for one model: in a time-range model, a ref to a model with a `time_column` prints as
     that relation filtered to the batch's interval (the plain text stays for `.unfiltered()`)."""

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlflow.compile.cache import digest
 from sqlflow.compile.nodes.configs import node_config
+from sqlflow.compile.nodes.models import model_dialect
 from sqlflow.errors import ConfigError, SourceLocation, UnknownRefError, did_you_mean
 from sqlflow.manifest import TestNode
 from sqlflow.project.types import UnitTestSpec
 
 if TYPE_CHECKING:
-    from sqlflow.compile.compiler import _Compile
+    from sqlflow.compile.context import CompileContext
     from sqlflow.compile.nodes.drafts import Draft
 
 _INPUT = re.compile(r"""^(ref|source)\(\s*(['"])([^'"]+)\2\s*(?:,\s*(['"])([^'"]+)\4\s*)?\)$""")
@@ -173,7 +174,7 @@ def columns_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 # -- the nodes ----------------------------------------------------------------------------------------------
 
 
-def unit_test_nodes(c: _Compile, drafts: Sequence[Draft]) -> list[TestNode]:
+def unit_test_nodes(c: CompileContext, drafts: Sequence[Draft]) -> list[TestNode]:
     """A TestNode per enabled unit test of the project (see the module doc)."""
     models = {d.name: d for d in drafts if d.kind == "model"}
     out: list[TestNode] = []
@@ -183,7 +184,7 @@ def unit_test_nodes(c: _Compile, drafts: Sequence[Draft]) -> list[TestNode]:
             continue
         where = SourceLocation(spec.path, spec.line)
         draft = models.get(spec.model)
-        if draft is None and spec.model in c.disabled:
+        if draft is None and spec.model in c.lookup.disabled:
             continue  # the unit tests of a disabled model are disabled too, as in dbt
         if draft is None:
             raise UnknownRefError(
@@ -195,7 +196,9 @@ def unit_test_nodes(c: _Compile, drafts: Sequence[Draft]) -> list[TestNode]:
     return out
 
 
-def _node(c: _Compile, spec: UnitTestSpec, draft: Draft, config: Any, where: SourceLocation) -> TestNode:
+def _node(
+    c: CompileContext, spec: UnitTestSpec, draft: Draft, config: Any, where: SourceLocation
+) -> TestNode:
     project = c.project.name
     fixtures: dict[tuple[str, ...], dict[str, Any]] = {}
     for given in spec.given:
@@ -284,7 +287,7 @@ def _node(c: _Compile, spec: UnitTestSpec, draft: Draft, config: Any, where: Sou
 
 
 def _input(
-    c: _Compile, spec: UnitTestSpec, written: str, draft: Draft, at: SourceLocation
+    c: CompileContext, spec: UnitTestSpec, written: str, draft: Draft, at: SourceLocation
 ) -> tuple[tuple[str, ...], str | None, str]:
     """(key, relation text of the real input or None, CTE name) of one `input:`."""
     text = written.strip()
@@ -316,11 +319,11 @@ def _constant(value: Any) -> Any:
     return macro
 
 
-def _target_sql(c: _Compile, draft: Draft, text: str) -> str:
+def _target_sql(c: CompileContext, draft: Draft, text: str) -> str:
     """The rendered model in the target dialect, without a trailing semicolon."""
     sql, _ = c.sql_tools()
     text = sql.strip_statement_end(text, c.dialect)
-    dialect = c.model_dialect(draft, sql)
+    dialect = c.checked_dialect(model_dialect(draft, c.dialect), draft.file.path)
     if dialect == c.target_dialect:
         return text.strip()
     try:

@@ -48,7 +48,7 @@ class LoadInto:
     owner: str  # the model's unique id
 
 
-def replace_file_reads(tree: exp.Expression, into: LoadInto) -> list[FileLoad]:
+def replace_file_reads(tree: exp.Expr, into: LoadInto) -> list[FileLoad]:
     """Point every CSV file read of `tree` at its table (in place); the loads, in the order written.
 
     Raises SqlProblem (at the line of the call) for a file the runner cannot load: another format, a path
@@ -108,7 +108,7 @@ def _csv_read(table: exp.Table, engine: str) -> tuple[tuple[str, ...], dict[str,
 
 
 def _arguments(func: exp.Func, name: str, engine: str) -> tuple[tuple[str, ...], dict[str, Any]]:
-    args = [func.this] if isinstance(func.this, exp.Expression) else []
+    args = [func.this] if isinstance(func.this, exp.Expr) else []
     args += list(func.expressions)
     paths: tuple[str, ...] | None = None
     options: dict[str, Any] = {}
@@ -150,7 +150,7 @@ def _arguments(func: exp.Func, name: str, engine: str) -> tuple[tuple[str, ...],
     return paths, options
 
 
-def _paths(arg: exp.Expression) -> tuple[str, ...] | None:
+def _paths(arg: exp.Expr) -> tuple[str, ...] | None:
     if isinstance(arg, exp.Literal) and arg.is_string:
         return (arg.this,)
     if isinstance(arg, exp.Array) and all(
@@ -160,7 +160,7 @@ def _paths(arg: exp.Expression) -> tuple[str, ...] | None:
     return None
 
 
-def _value(expression: exp.Expression, kind: type) -> Any:
+def _value(expression: exp.Expr, kind: type) -> Any:
     """A literal option value as `kind` (bool, int or str), None when it is not one."""
     if isinstance(expression, exp.Boolean):
         value: Any = bool(expression.this)
@@ -182,7 +182,7 @@ def _number(text: str) -> int | float:
         return float(text)
 
 
-def _cannot_read(what: str, node: exp.Expression, engine: str) -> SqlProblem:
+def _cannot_read(what: str, node: exp.Expr, engine: str) -> SqlProblem:
     return SqlProblem(
         f"{engine} cannot read files in SQL, and sqlflow loads only CSV files for it: {what}",
         _line(node),
@@ -191,6 +191,6 @@ def _cannot_read(what: str, node: exp.Expression, engine: str) -> SqlProblem:
     )
 
 
-def _line(node: exp.Expression) -> int | None:
+def _line(node: exp.Expr) -> int | None:
     line = node.meta.get("line")
     return line if isinstance(line, int) else None

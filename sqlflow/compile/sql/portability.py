@@ -27,7 +27,7 @@ class Unportable:
     line: int | None
 
 
-def unsupported_construct(tree: exp.Expression, dialect: str, target: str, message: str) -> Unportable | None:
+def unsupported_construct(tree: exp.Expr, dialect: str, target: str, message: str) -> Unportable | None:
     """The innermost node of `tree` (written in `dialect`) that sqlglot cannot write in `target`, preferably
     one failing with `message` (the error of writing the whole query); None when no node fails alone."""
     first: Unportable | None = None
@@ -43,7 +43,7 @@ def unsupported_construct(tree: exp.Expression, dialect: str, target: str, messa
 
 
 # target -> (the test of a node, why the target cannot run it): what sqlglot writes without complaint
-_REJECTED: dict[str, tuple[tuple[Callable[[exp.Expression], bool], str], ...]] = {
+_REJECTED: dict[str, tuple[tuple[Callable[[exp.Expr], bool], str], ...]] = {
     "postgres": (
         (
             lambda n: (
@@ -70,7 +70,7 @@ _REJECTED: dict[str, tuple[tuple[Callable[[exp.Expression], bool], str], ...]] =
 
 
 # the node classes the checks of each target look at: other nodes are skipped without calling them
-_CHECKED: dict[str, tuple[type[exp.Expression], ...]] = {
+_CHECKED: dict[str, tuple[type[exp.Expr], ...]] = {
     "postgres": (
         exp.Star,
         exp.Lambda,
@@ -84,7 +84,7 @@ _CHECKED: dict[str, tuple[type[exp.Expression], ...]] = {
 }
 
 
-def rejected_construct(tree: exp.Expression, dialect: str, target: str) -> Unportable | None:
+def rejected_construct(tree: exp.Expr, dialect: str, target: str) -> Unportable | None:
     """The first construct of `tree` (written in `dialect`) that sqlglot writes in `target` although the
     target's engine rejects it; None when there is none (or no table for `target`)."""
     checks = _REJECTED.get(target, ())
@@ -101,13 +101,13 @@ def rejected_construct(tree: exp.Expression, dialect: str, target: str) -> Unpor
     return None
 
 
-def line_of(node: exp.Expression) -> int | None:
+def line_of(node: exp.Expr) -> int | None:
     """The first line of `node` in the text that was parsed: the earliest line among its tokens."""
     lines = [n.meta["line"] for n in node.walk() if isinstance(n.meta.get("line"), int)]
     return min(lines) if lines else None
 
 
-def _shown(node: exp.Expression, dialect: str) -> str:
+def _shown(node: exp.Expr, dialect: str) -> str:
     try:
         text = " ".join(node.sql(dialect=dialect).split())
     except SqlglotError:

@@ -26,7 +26,7 @@ class Query:
     """One parsed query and what its tables resolve to."""
 
     text: str  # as rendered
-    tree: exp.Expression
+    tree: exp.Expr
     dialect: str  # the dialect it is written in
     depends_on: set[str] = field(default_factory=set)
     external_tables: set[str] = field(default_factory=set)
@@ -184,7 +184,7 @@ class Emitter:
         *,
         target_dialect: str,
         ephemeral_deps: Callable[[str], Iterable[str]],
-        ephemeral_body: Callable[[str], exp.Expression],
+        ephemeral_body: Callable[[str], exp.Expr],
         name_of: Callable[[str], str],
     ) -> None:
         self.target_dialect = target_dialect
@@ -254,6 +254,6 @@ class Emitter:
         return order
 
 
-def parse_compiled_body(compiled_sql: str, target_dialect: str) -> exp.Expression:
+def parse_compiled_body(compiled_sql: str, target_dialect: str) -> exp.Expr:
     """An ephemeral model's query from its compiled SQL, without the CTEs sqlflow inlined into it."""
     return sql.strip_ctes(sql.parse_query(compiled_sql, target_dialect), EPHEMERAL_PREFIX)

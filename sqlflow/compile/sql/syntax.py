@@ -56,7 +56,7 @@ def check_dialect(name: str) -> str | None:
     return None
 
 
-def parse_query(sql: str, dialect: str) -> exp.Expression:
+def parse_query(sql: str, dialect: str) -> exp.Expr:
     """The one query of `sql`: a SELECT, WITH ... SELECT, set operation or VALUES."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
@@ -134,12 +134,12 @@ class TableUse:
     alias_like: bool  # its first part names a table alias of the query (e.g. DuckDB `FROM t, t.items`)
 
 
-def table_uses(tree: exp.Expression) -> list[TableUse]:
+def table_uses(tree: exp.Expr) -> list[TableUse]:
     """Every table the query reads, without CTE names in scope, table functions and alias references."""
     return scan_tables(tree)[0]
 
 
-def scan_tables(tree: exp.Expression) -> tuple[list[TableUse], list[str]]:
+def scan_tables(tree: exp.Expr) -> tuple[list[TableUse], list[str]]:
     """The tables the query reads (see `table_uses`) and the files it reads, in one walk.
 
     A file is read by a table function (`read_csv('landing/*.csv')`, read_parquet, read_json ...: every
@@ -182,7 +182,7 @@ def _function_files(func: exp.Func) -> list[str]:
     name = func.name if isinstance(func, exp.Anonymous) else func.sql_name()
     if name.lower() not in FILE_FUNCTIONS:
         return []
-    args = [func.this] if isinstance(func.this, exp.Expression) else []
+    args = [func.this] if isinstance(func.this, exp.Expr) else []
     args += list(func.expressions)
     first: exp.Expr | None = None
     for arg in args:
@@ -199,7 +199,7 @@ def _function_files(func: exp.Func) -> list[str]:
 
 
 def _is_cte(table: exp.Table, name: str) -> bool:
-    node: exp.Expression | None = table.parent
+    node: exp.Expr | None = table.parent
     while node is not None:
         with_ = node.args.get("with_")
         if with_ is not None and any(cte.alias_or_name.lower() == name for cte in with_.expressions):
@@ -230,7 +230,7 @@ def replace_table(use: TableUse, replacement: exp.Table) -> None:
 INTERVAL_START, INTERVAL_END = "__sqlflow_start__", "__sqlflow_end__"
 
 
-def unaliased_filtered_refs(tree: exp.Expression) -> list[tuple[exp.Subquery, exp.Table, exp.Literal]]:
+def unaliased_filtered_refs(tree: exp.Expr) -> list[tuple[exp.Subquery, exp.Table, exp.Literal]]:
     """The subqueries a ref prints as in a time-range model (`(select * from t where c >= '__sqlflow_start__'
     and c < '__sqlflow_end__')`) read in a FROM or JOIN without an alias: each with its table and its end
     literal (the last token before the closing parenthesis)."""
@@ -256,7 +256,7 @@ def cte_identifier(text: str) -> exp.Identifier:
     return exp.Identifier(this=text, quoted=False)
 
 
-def with_ctes(tree: exp.Expression, ctes: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
+def with_ctes(tree: exp.Expr, ctes: Sequence[tuple[str, exp.Expr]]) -> exp.Expr:
     """`tree` with `ctes` (name as SQL, query) placed first in its WITH clause (added when it has none)."""
     if not ctes:
         return tree
@@ -273,7 +273,7 @@ def with_ctes(tree: exp.Expression, ctes: Sequence[tuple[str, exp.Expression]]) 
     return tree
 
 
-def strip_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
+def strip_ctes(tree: exp.Expr, prefix: str) -> exp.Expr:
     """`tree` without the CTEs whose names start with `prefix` (undoes `with_ctes` on a compiled query)."""
     existing = tree.args.get("with_")
     if existing is not None:
@@ -285,7 +285,7 @@ def strip_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
     return tree
 
 
-def generate(tree: exp.Expression, dialect: str, *, copy: bool = True) -> str:
+def generate(tree: exp.Expr, dialect: str, *, copy: bool = True) -> str:
     """The SQL of `tree` in `dialect`; a construct the dialect cannot express raises SqlProblem.
 
     `copy=False` lets sqlglot's dialect transforms change `tree` (faster; for a tree used once).
@@ -342,7 +342,7 @@ def quote_value(value: Any, dialect: str) -> str:
 # -- output columns ----------------------------------------------------------------------------------
 
 
-def column_spec(tree: exp.Expression, resolved: Mapping[int, str]) -> ColumnSpec:
+def column_spec(tree: exp.Expr, resolved: Mapping[int, str]) -> ColumnSpec:
     """The output columns of a query as plain data, with each `*` kept as ("*", sources, excluded).
 
     A source is ("node", unique_id) for a table in `resolved` (keyed by `id()` of the Table node),
@@ -353,7 +353,7 @@ def column_spec(tree: exp.Expression, resolved: Mapping[int, str]) -> ColumnSpec
 
 
 def _query_spec(
-    query: exp.Expression, resolved: Mapping[int, str], ctes: dict[str, exp.Expression], depth: int
+    query: exp.Expr, resolved: Mapping[int, str], ctes: dict[str, exp.Expr], depth: int
 ) -> ColumnSpec:
     if depth > 20:
         return (("*", (("?",),), ()),)
@@ -389,7 +389,7 @@ def _query_spec(
 
 
 def _source_spec(
-    item: exp.Expression, resolved: Mapping[int, str], ctes: dict[str, exp.Expression], depth: int
+    item: exp.Expr, resolved: Mapping[int, str], ctes: dict[str, exp.Expr], depth: int
 ) -> tuple[str, Any]:
     if isinstance(item, exp.Table):
         if id(item) in resolved:
