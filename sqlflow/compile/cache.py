@@ -37,8 +37,8 @@ class CompileCache:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self._path = cache_dir / CACHE_FILE if cache_dir is not None else None
-        self._old: dict[str, Any] = {}
-        self._new: dict[str, Any] = {}
+        self._old: dict[tuple[str, str], Any] = {}  # (kind, name) -> (key, value)
+        self._new: dict[tuple[str, str], Any] = {}
         self._changed = False
         if self._path is not None and self._path.is_file():
             try:

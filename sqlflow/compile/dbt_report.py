@@ -306,7 +306,9 @@ def _node_properties(shown: str, node: YamlMap, section: str) -> Iterator[Findin
     for item in [node, *(c for c in node.get("columns") or () if isinstance(c, YamlMap))]:
         for key in ("data_tests", "tests"):
             tests = item.get(key)
-            for i, test in enumerate(tests if isinstance(tests, YamlList) else ()):
+            if not isinstance(tests, YamlList):
+                continue
+            for i, test in enumerate(tests):
                 test_name = next(iter(test), "") if isinstance(test, Mapping) else str(test)
                 package, dot, short = str(test_name).rpartition(".")
                 if dot and not (package == "dbt_utils" and short in DBT_UTILS_TESTS):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from sqlflow.errors import SourceLocation, TemplateError
@@ -131,7 +132,7 @@ class BatchBound:
 
 def template_location() -> SourceLocation | None:
     """The file:line of the innermost template frame running now (a model, test or macro file)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         template = frame.f_globals.get("__jinja_template__")
         if template is not None:

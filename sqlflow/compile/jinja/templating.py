@@ -211,7 +211,7 @@ class Renderer:
     def call_macro(self, name: str, *args: Any, path: str = "", node: Mapping[str, Any] | None = None) -> Any:
         """Call the project's macro (or built-in) `name` with `args`: its return value, or its text stripped;
         errors name the macro's file:line (else `path`)."""
-        macro = self.env.globals[name]
+        macro: Any = self.env.globals[name]
         state = self._state
         saved = state.result, state.path, state.resolve
         state.result, state.path, state.resolve = RenderResult(""), path, None
@@ -390,10 +390,11 @@ class Renderer:
         for file in self._macro_files:
             if not has_jinja(file.text):
                 continue
-            module = self._guarded(
-                file.path,
-                lambda path=file.path: self.env.get_template(path).make_module(self.env.globals, shared=True),
-            )
+
+            def load(path: str = file.path) -> Any:
+                return self.env.get_template(path).make_module(self.env.globals, shared=True)
+
+            module = self._guarded(file.path, load)
             for name, value in vars(module).items():
                 if not isinstance(value, jinja2.runtime.Macro):
                     continue

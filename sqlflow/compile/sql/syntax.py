@@ -367,8 +367,8 @@ def _query_spec(
             ctes = {**ctes, **{cte.alias_or_name.lower(): cte.this for cte in inner.expressions}}
     if not isinstance(query, exp.Select):
         return (("*", (("?",),), ()),)
-    sources: list[tuple[str, Any]] = []
-    by_alias: dict[str, tuple[str, Any]] = {}
+    sources: list[tuple[Any, ...]] = []
+    by_alias: dict[str, tuple[Any, ...]] = {}
     from_ = query.args.get("from_")
     for item in [from_.this if from_ else None, *(j.this for j in query.args.get("joins") or ())]:
         if item is None:
@@ -390,7 +390,7 @@ def _query_spec(
 
 def _source_spec(
     item: exp.Expr, resolved: Mapping[int, str], ctes: dict[str, exp.Expr], depth: int
-) -> tuple[str, Any]:
+) -> tuple[Any, ...]:  # ("node", unique id), ("spec", a column spec) or ("?",)
     if isinstance(item, exp.Table):
         if id(item) in resolved:
             return ("node", resolved[id(item)])
