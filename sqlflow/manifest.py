@@ -8,8 +8,11 @@ Imports nothing from sqlflow but `errors`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import random
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlflow import artifacts
@@ -56,6 +59,103 @@ TIME_RANGE_STRATEGIES: frozenset[str] = frozenset({"time_range", "microbatch"})
 # text, as in dbt) only with hard_deletes: new_record
 SNAPSHOT_META_COLUMNS: tuple[str, ...] = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 SNAPSHOT_DELETED_COLUMN = "dbt_is_deleted"
+
+# retry_on's error classes: patterns of the engines' messages for errors worth another attempt
+ERROR_CLASSES: dict[str, tuple[str, ...]] = {
+    "connection": (
+        r"connection (?:was |is )?(?:closed|lost|reset|refused)",
+        r"server closed the connection",
+        r"terminating connection",
+        r"could not connect",
+        r"cannot connect",
+        r"connection to .* (?:failed|is closed)",
+        r"ssl syscall",
+        r"broken pipe",
+        r"consuming input failed",
+        r"no connection to the server",
+    ),
+    "lock": (
+        r"could not serialize",
+        r"serialization failure",
+        r"deadlock detected",
+        r"lock timeout",
+        r"could not obtain lock",
+        r"transaction conflict",
+        r"conflict on",
+        r"could not set lock",
+        r"holds it",  # another process holds the DuckDB file
+    ),
+    "timeout": (r"timed out", r"timeout", r"canceling statement due to"),
+}
+ERROR_CLASSES["transient"] = (*ERROR_CLASSES["connection"], *ERROR_CLASSES["lock"], *ERROR_CLASSES["timeout"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """Which failed builds of a model are tried again and after how long (seconds); parsed once by the
+    compile from retries, retry_delay, retry_backoff, max_retry_delay and retry_on. `patterns` are regular
+    expressions matched against the engine's message; () means any error."""
+
+    retries: int = 0
+    delay: float = 5.0
+    backoff: bool = True
+    max_delay: float = 300.0
+    patterns: tuple[str, ...] = ERROR_CLASSES["transient"]
+
+    def allows(self, message: str) -> bool:
+        """Whether an attempt that failed with `message` may be retried (retries left aside).
+
+        >>> RetryPolicy(retries=2).allows("could not serialize access due to concurrent update")
+        True
+        >>> RetryPolicy(retries=2).allows('Parser Error: syntax error at or near "selec"')
+        False
+        """
+        if not self.patterns:
+            return True
+        return any(re.search(p, message, re.IGNORECASE) for p in self.patterns)
+
+    def delay_before(self, retry: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before retry number `retry` (1, 2, ...): growing, capped, with jitter.
+
+        >>> p = RetryPolicy(retries=3, delay=1.0, max_delay=3.0)
+        >>> [p.delay_before(n, rand=lambda: 1.0) for n in (1, 2, 3, 4)]
+        [1.0, 2.0, 3.0, 3.0]
+        """
+        base = self.delay * (2 ** (retry - 1) if self.backoff else 1)
+        return min(base, self.max_delay) * (0.75 + 0.25 * rand())
+
+
+NO_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeRange:
+    """The settings of a time-range model, parsed once by the compile: intervals of `count` `unit`s
+    (minute, hour, day, week, month) on the wall clock of `timezone`, from `begin` (aware UTC, None when
+    not set: only backfills fill it), `lookback` intervals redone, due up to the latest tick of `cron`."""
+
+    time_column: str
+    unit: Literal["minute", "hour", "day", "week", "month"]
+    count: int = 1
+    timezone: str = "UTC"
+    begin: datetime | None = None
+    lookback: int = 0
+    cron: str | None = None
+    concurrent: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PokeSettings:
+    """How a sensor, or a test acting as one, re-pokes (seconds); the one place of the defaults."""
+
+    poke_interval: float = 30.0
+    timeout: float = 600.0
+    on_timeout: Literal["fail", "skip"] = "fail"
+    backoff: bool = False  # double the poke interval after each miss, up to max_poke_interval
+    max_poke_interval: float | None = None
+
+
+POKE_DEFAULTS = PokeSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +235,8 @@ class NodeConfig:
     # {"poke_interval": seconds, "timeout": seconds, "on_timeout": "fail" | "skip", "backoff": bool,
     #  "max_poke_interval": seconds | None}; empty = not a sensor
     sensor: Mapping[str, Any] = EMPTY
-    # orchestration: retries of a failed build (durations as written: 10s, 2m; parsed by the runner)
+    # orchestration: retries of a failed build (durations as written: 10s, 2m; checked and parsed once by
+    # the compile into ModelNode.retry and ModelNode.timeout_seconds)
     retries: int | None = None  # further attempts after a failure the retry policy allows
     retry_delay: str | None = None  # before the first retry (default 5s)
     retry_backoff: bool | None = None  # double the delay after each attempt (default true)
@@ -208,6 +309,11 @@ class ModelNode:
     # its template runs queries (dbt's run_query, statement): compiled_sql is the text rendered with
     # `execute` false; the runner has it rendered again on the target just before it builds the node
     late_sql: bool = False
+    # orchestration and time-range settings, parsed once from the config by the compile (the runner reads
+    # these and never a config string)
+    retry: RetryPolicy = NO_RETRY
+    timeout_seconds: float | None = None  # cancel the build after this long
+    time_range: TimeRange | None = None  # set for a time-range incremental model
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -293,16 +399,26 @@ class SensorNode:
     fqn: tuple[str, ...]
     kind: Literal["sql", "file", "http", "time"]
     params: Mapping[str, Any] = EMPTY
-    poke_interval: float = 30.0  # seconds
-    timeout: float = 600.0  # seconds
-    on_timeout: Literal["fail", "skip"] = "fail"
-    backoff: bool = False  # double the poke interval after each miss, up to max_poke_interval
-    max_poke_interval: float | None = None
+    poke_interval: float = POKE_DEFAULTS.poke_interval  # seconds
+    timeout: float = POKE_DEFAULTS.timeout  # seconds
+    on_timeout: Literal["fail", "skip"] = POKE_DEFAULTS.on_timeout
+    backoff: bool = POKE_DEFAULTS.backoff  # double the poke interval after each miss, up to max_poke_interval
+    max_poke_interval: float | None = POKE_DEFAULTS.max_poke_interval
     description: str = ""
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = EMPTY
     depends_on: tuple[str, ...] = ()  # a sql sensor may read models and sources
     resource_type: Literal["sensor"] = "sensor"
+
+    @property
+    def poke(self) -> PokeSettings:
+        return PokeSettings(
+            poke_interval=self.poke_interval,
+            timeout=self.timeout,
+            on_timeout=self.on_timeout,
+            backoff=self.backoff,
+            max_poke_interval=self.max_poke_interval,
+        )
 
 
 Node = ModelNode | TestNode | SourceNode | SensorNode

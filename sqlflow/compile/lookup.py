@@ -53,6 +53,7 @@ class Resolved:
     ephemeral: bool
     ref_text: str  # what ref()/source() print
     include_database: bool = False  # the database is named (set explicitly, not the target's)
+    incremental: bool = False  # an incremental model: its own plain name in its SQL reads its table (`this`)
 
 
 def resolved(
@@ -65,6 +66,7 @@ def resolved(
     target: Target,
     dbt_names: bool = False,
     quoting: Mapping[str, bool] | None = None,
+    incremental: bool = False,
 ) -> Resolved:
     """How a node is named in SQL; `database` is the one its config or source declares, if any. In a dbt
     project (`dbt_names`) the database is always named, as dbt-duckdb prints `"db"."schema"."name"`."""
@@ -76,7 +78,7 @@ def resolved(
         if ephemeral
         else render_relation(relation, include_database=explicit, quoting=quoting)
     )
-    return Resolved(unique_id, name, relation, ephemeral, text, explicit)
+    return Resolved(unique_id, name, relation, ephemeral, text, explicit, incremental=incremental)
 
 
 class Lookup:

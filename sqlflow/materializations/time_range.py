@@ -20,7 +20,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import count
-from zoneinfo import ZoneInfo
 
 from sqlflow.adapters.sql import (
     create_table_as,
@@ -34,6 +33,7 @@ from sqlflow.errors import ConfigError, NodeFailedError, SourceLocation, Sqlflow
 from sqlflow.manifest import TIME_RANGE_STRATEGIES, ModelNode
 from sqlflow.materializations.context import BuildContext, BuildResult, compiled_sql, transaction
 from sqlflow.materializations.incremental import match_columns
+from sqlflow.project.orchestration import parse_instant
 from sqlflow.state.intervals import Grain, Interval, RangeSet, batches, count_intervals, lookback, missing
 from sqlflow.state.store import StateStore
 
@@ -59,55 +59,22 @@ class TimeRangeSpec:
 
 
 def time_range_spec(node: ModelNode) -> TimeRangeSpec:
-    """The settings of a time-range model; ConfigError naming the model's file when one is missing or bad."""
-    config = node.config
-    where = SourceLocation(node.path)
-    if not config.time_column:
+    """The settings of a time-range model, as the compile parsed them (ModelNode.time_range)."""
+    settings = node.time_range
+    if settings is None:
         raise ConfigError(
-            f"time-range model {node.name} has no time_column",
-            location=where,
-            hint="set time_column to the timestamp column its rows are sliced by",
+            f"{node.name} is not a time-range model",
+            location=SourceLocation(node.path),
+            hint="set incremental_strategy='time_range' with time_column and batch_size",
         )
-    if not config.batch_size:
-        raise ConfigError(
-            f"time-range model {node.name} has no batch_size",
-            location=where,
-            hint="set batch_size to the length of one interval: hour, day, week, month or '15 minutes'",
-        )
-    try:
-        grain = Grain.parse(config.batch_size, config.batch_timezone or "UTC")
-    except ConfigError as exc:
-        raise ConfigError(f"{exc.message} in {node.name}", location=where, hint=exc.hint) from None
-    begin = None
-    if config.begin is not None:
-        begin = parse_instant(config.begin, grain.tz, what=f"begin of {node.name}", location=where)
     return TimeRangeSpec(
-        time_column=config.time_column,
-        grain=grain,
-        begin=begin,
-        lookback=max(0, config.lookback or 0),
-        cron=config.cron,
-        concurrent=bool(config.concurrent_batches),
+        time_column=settings.time_column,
+        grain=Grain(unit=settings.unit, count=settings.count, tz=settings.timezone),
+        begin=settings.begin,
+        lookback=settings.lookback,
+        cron=settings.cron,
+        concurrent=settings.concurrent,
     )
-
-
-def parse_instant(text: str, tz: str, *, what: str, location: SourceLocation | None = None) -> datetime:
-    """An ISO date or datetime; a value without an offset is read on the wall clock of `tz`.
-
-    >>> parse_instant("2024-03-01", "Europe/Berlin", what="begin")
-    datetime.datetime(2024, 2, 29, 23, 0, tzinfo=datetime.timezone.utc)
-    """
-    try:
-        value = datetime.fromisoformat(str(text).strip())
-    except ValueError:
-        raise ConfigError(
-            f"{what} is not a date or datetime: '{text}'",
-            location=location,
-            hint="write it as 2024-01-31 or 2024-01-31T06:00:00",
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(UTC)
 
 
 # -- what to process --------------------------------------------------------------------------------------

@@ -3,33 +3,39 @@ max_poke_interval, checked and normalised to seconds.
 
 `normalise_sensor` reads the `sensor:` config of a test (`true`, `false` or a mapping); `poke_settings` reads
 the same keys from any mapping (a `sensors:` entry holds them at its top level). Imports only
-`sqlflow.errors` and this package.
+`sqlflow.errors`, `sqlflow.manifest` and this package.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
+from sqlflow.manifest import POKE_DEFAULTS as DEFAULTS
 from sqlflow.project.durations import DURATION_HINT, describe_seconds, parse_duration
 from sqlflow.project.yamlfile import YamlMap, kind
 
 POKE_KEYS = ("poke_interval", "timeout", "on_timeout", "backoff", "max_poke_interval")
 ON_TIMEOUT = ("fail", "skip")
-POKE_DEFAULTS: Mapping[str, Any] = {
-    "poke_interval": 30.0,
-    "timeout": 600.0,
-    "on_timeout": "fail",
-    "backoff": False,
-    "max_poke_interval": None,
-}
+# the defaults live in one place, manifest.PokeSettings; a layer's settings go on top of the layer below
+# (a source's sensor under its table's), never on top of the defaults again
+POKE_DEFAULTS: Mapping[str, Any] = dataclasses.asdict(DEFAULTS)
 SENSOR_EXAMPLE = "like sensor: {poke_interval: 30s, timeout: 10m, on_timeout: skip}"
 
 
-def normalise_sensor(value: Any, *, path: str, line: int | None, context: str = "") -> dict[str, Any]:
-    """The `sensor:` config of a test: `true` -> the defaults, `false`/null -> {} (not a sensor), a mapping
-    -> its settings on top of the defaults (see `poke_settings`). Normalising twice changes nothing.
+def normalise_sensor(
+    value: Any,
+    *,
+    path: str,
+    line: int | None,
+    context: str = "",
+    base: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `sensor:` config of a test: `true` -> `base` (the settings inherited, else the defaults),
+    `false`/null -> {} (not a sensor), a mapping -> its settings on top of `base` (see `poke_settings`).
+    Normalising twice changes nothing.
 
     >>> settings = normalise_sensor({"poke_interval": "1m", "on_timeout": "skip"}, path="x.yml", line=3)
     >>> settings == {"poke_interval": 60.0, "timeout": 600.0, "on_timeout": "skip", "backoff": False,
@@ -40,7 +46,7 @@ def normalise_sensor(value: Any, *, path: str, line: int | None, context: str = 
     if value is None or value is False:
         return {}
     if value is True:
-        return dict(POKE_DEFAULTS)
+        return dict(base or POKE_DEFAULTS)
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"'sensor'{under} must be true, false or a mapping, not {kind(value)}",
@@ -56,11 +62,19 @@ def normalise_sensor(value: Any, *, path: str, line: int | None, context: str = 
                 location=SourceLocation(path, lines.get(key, line)),
                 hint=did_you_mean(str(key), POKE_KEYS) or "keys: " + ", ".join(POKE_KEYS),
             )
-    return poke_settings(value, path=path, line=line, owner=owner)
+    return poke_settings(value, path=path, line=line, owner=owner, base=base)
 
 
-def poke_settings(raw: Mapping[str, Any], *, path: str, line: int | None, owner: str) -> dict[str, Any]:
-    """The five re-poke settings found in `raw` (other keys ignored), defaults for the missing ones.
+def poke_settings(
+    raw: Mapping[str, Any],
+    *,
+    path: str,
+    line: int | None,
+    owner: str,
+    base: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The five re-poke settings found in `raw` (other keys ignored), `base`'s (else the defaults) for the
+    missing ones.
 
     Durations are seconds as floats ("30s", "10m", "1h", "1d" or a number); poke_interval must be more
     than 0; max_poke_interval (None = no cap) at least poke_interval. `owner` names the place in messages:
@@ -71,7 +85,7 @@ def poke_settings(raw: Mapping[str, Any], *, path: str, line: int | None, owner:
     def where(key: str) -> SourceLocation:
         return SourceLocation(path, lines.get(key, line))
 
-    out = dict(POKE_DEFAULTS)
+    out = dict(base or POKE_DEFAULTS)
     for key in ("poke_interval", "timeout", "max_poke_interval"):
         value = raw.get(key)
         if value is None:

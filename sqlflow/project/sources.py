@@ -121,7 +121,9 @@ def _settings(
             out["loaded_at_field"] = expect_str(shown, place, "loaded_at_field", context)
         if "sensor" in place:
             line = key_location(shown, place, "sensor").line
-            out["sensor"] = normalise_sensor(place["sensor"], path=shown, line=line, context=context)
+            out["sensor"] = normalise_sensor(
+                place["sensor"], path=shown, line=line, context=context, base=out.get("sensor") or None
+            )
     enabled = config.get("enabled", True)
     if not isinstance(enabled, bool):
         raise wrong_type(shown, config, "enabled", "true or false", f"config of {context}")

@@ -21,7 +21,7 @@ from sqlflow.adapters.sql import create_schema, drop_relation, relation_sql
 from sqlflow.checks.data_tests import TestOutcome, audit_schema, run_test
 from sqlflow.checks.sensors import TestPoke, WaitOutcome, describe_duration, sensor_poke, wait_for
 from sqlflow.errors import SqlflowError
-from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
+from sqlflow.manifest import Manifest, ModelNode, PokeSettings, Relation, SensorNode, TestNode
 from sqlflow.materializations import BuildContext, BuildResult, materialize, materialize_audited
 from sqlflow.materializations.files import load_files
 from sqlflow.materializations.incremental import wants_full_refresh
@@ -331,13 +331,7 @@ class StepRunner:
                     scheduled_at=self.scheduled_at,
                     now=lambda: datetime.now(UTC),
                 )
-                settings: Mapping[str, Any] = {
-                    "poke_interval": node.poke_interval,
-                    "timeout": node.timeout,
-                    "on_timeout": node.on_timeout,
-                    "backoff": node.backoff,
-                    "max_poke_interval": node.max_poke_interval,
-                }
+                settings = node.poke
             else:
                 assert isinstance(node, TestNode)
                 poke = test_poke = TestPoke(
@@ -346,13 +340,13 @@ class StepRunner:
                     relation=self._tested(node),
                     failures_schema=self._failures_schema(node),
                 )
-                settings = node.config.sensor
+                settings = PokeSettings(**node.config.sensor)  # normalised by project/poke.py
             outcome = wait_for(
                 poke,
-                poke_interval=float(settings.get("poke_interval") or 30.0),
-                timeout=float(settings.get("timeout") if settings.get("timeout") is not None else 600.0),
-                backoff=bool(settings.get("backoff")),
-                max_poke_interval=settings.get("max_poke_interval"),
+                poke_interval=settings.poke_interval,
+                timeout=settings.timeout,
+                backoff=settings.backoff,
+                max_poke_interval=settings.max_poke_interval,
                 clock=time.monotonic,
                 sleep=self.cancel.wait,
                 cancelled=self.cancel.is_set,
@@ -396,15 +390,15 @@ class StepRunner:
         )
 
 
-def _sensed(step: Step, outcome: WaitOutcome, settings: Mapping[str, Any]) -> tuple[str, str]:
+def _sensed(step: Step, outcome: WaitOutcome, settings: PokeSettings) -> tuple[str, str]:
     tries = f"{outcome.pokes} poke{'s' if outcome.pokes != 1 else ''}"
     if outcome.ok:
         status = "pass" if step.resource_type == "test" else "success"
         return status, f"{outcome.detail} ({tries}, {describe_duration(round(outcome.waited, 1))})"
     if outcome.cancelled:
         return "skipped", "skipped: cancelled"
-    timeout = describe_duration(float(settings.get("timeout") or 0))
-    if settings.get("on_timeout") == "skip":
+    timeout = describe_duration(settings.timeout)
+    if settings.on_timeout == "skip":
         return "skipped", f"sensor timed out after {timeout} (soft fail): {outcome.detail}"
     return "error", f"sensor timed out after {timeout}: {outcome.detail}"
 

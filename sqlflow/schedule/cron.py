@@ -5,7 +5,8 @@ local time on both sides of a DST change. On the night the clocks go forward, a 
 hour (02:30) fires once at the end of the gap (03:00). On the night they go back, a wall-clock time that
 happens twice fires once (its first occurrence) when the hour field is fixed (`30 2 * * *`, `@daily`);
 with a wildcard hour field (`*/15 * * * *`, `@hourly`) it fires at both, which are an hour apart.
-Ticks are returned as aware UTC datetimes. Imports only croniter, the stdlib and `sqlflow.errors`.
+Ticks are returned as aware UTC datetimes. Imports only croniter, the stdlib, `sqlflow.errors` and
+`sqlflow.project.orchestration` (where an expression is checked: `check_cron`).
 """
 
 from __future__ import annotations
@@ -17,24 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterError, croniter
 
 from sqlflow.errors import ConfigError, SourceLocation
-
-
-def check_cron(expression: str, *, tz: str = "UTC", location: SourceLocation | None = None) -> None:
-    """ConfigError naming `location` when the expression or the time zone is not valid.
-
-    >>> check_cron("0 25 * * *")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    sqlflow.errors.ConfigError: not a valid cron expression: '0 25 * * *' (five fields ...)
-    >>> check_cron("@daily", tz="Europe/Berlin")
-    """
-    if not croniter.is_valid(expression):
-        raise ConfigError(
-            f"not a valid cron expression: '{expression}'",
-            location=location,
-            hint="five fields 'minute hour day month weekday' (e.g. '0 6 * * *') or @hourly, @daily ...",
-        )
-    _zone(tz, location)
+from sqlflow.project.orchestration import check_cron
 
 
 def _zone(tz: str, location: SourceLocation | None) -> ZoneInfo:

@@ -2,7 +2,8 @@
 
 Pure code, no database and no clock (`now` is a parameter). Work is proportional to the number of ranges
 (gaps), never to the number of grain intervals they span: a 5-minute grain over ten years with a few gaps
-plans in microseconds, and `batches` yields lazily. Imports nothing from sqlflow but the error tree.
+plans in microseconds, and `batches` yields lazily. Imports nothing from sqlflow but the error tree and
+`project.orchestration` (the batch_size grammar).
 
 >>> g = Grain.parse("day")
 >>> done = RangeSet.of(Interval(utc(2024, 1, 1), utc(2024, 1, 3)),
@@ -16,7 +17,6 @@ plans in microseconds, and `batches` yields lazily. Imports nothing from sqlflow
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -24,10 +24,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlflow.errors import ConfigError
+from sqlflow.project.orchestration import parse_batch_size
 
 Unit = Literal["minute", "hour", "day", "week", "month"]
 UNITS: tuple[Unit, ...] = ("minute", "hour", "day", "week", "month")
-_GRAIN = re.compile(r"^\s*(?:(\d+)\s*)?(minute|hour|day|week|month)s?\s*$")
 
 
 def utc(year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0) -> datetime:
@@ -221,10 +221,8 @@ class Grain:
 
     @classmethod
     def parse(cls, text: str, tz: str = "UTC") -> Grain:
-        match = _GRAIN.match(text.lower())
-        if not match:
-            raise ConfigError(f"unknown batch_size '{text}'", hint="use hour, day, week or month")
-        return cls(unit=match[2], count=int(match[1] or 1), tz=tz)  # type: ignore[arg-type]
+        unit, count = parse_batch_size(text)
+        return cls(unit=unit, count=count, tz=tz)
 
     @property
     def zone(self) -> tzinfo:

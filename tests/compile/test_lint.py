@@ -91,7 +91,7 @@ def test_other_models_are_not_linted(compile_files) -> None:
 
 def test_time_range_models_are_left_to_their_own_checks(compile_files) -> None:
     sql = (
-        "{{ config(materialized='incremental', incremental_strategy='microbatch', unique_key='id') }} "
-        "select 1 as id"
+        "{{ config(materialized='incremental', incremental_strategy='microbatch', unique_key='id', "
+        "time_column='ts', batch_size='day') }} select 1 as id, current_timestamp as ts"
     )
     assert lint(compile_files({"models/events.sql": sql})) == ()

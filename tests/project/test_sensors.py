@@ -370,7 +370,8 @@ def test_sensor_of_a_source_table_applies_to_its_tests(write: WriteFiles, tmp_pa
         """
     root = write({"sqlflow.yml": "name: shop\n", "models/sources.yml": sources}, tmp_path / "p")
     orders, customers, inherits, _, other = load_project(root).source_tables
-    table = {**DEFAULT_POKE, "timeout": 3600.0, "on_timeout": "skip"}
+    # the table's settings go on top of its source's (poke_interval 5m), not on top of the defaults again
+    table = {**DEFAULT_POKE, "poke_interval": 300.0, "timeout": 3600.0, "on_timeout": "skip"}
     assert [t.config.get("sensor") for t in orders.tests] == [table, table, {}, table]
     assert orders.tests[-1].test_type == "expectation"
     assert customers.tests[0].config["sensor"] == {**DEFAULT_POKE, "poke_interval": 10.0}

@@ -152,7 +152,7 @@ def test_an_undeclared_pool_is_an_error_naming_the_model(tmp_path: Path) -> None
     root = project(
         tmp_path / "p", {"m": "{{ config(pool='heavvy') }}\nselect 1 as n"}, "pools:\n  heavy: 2\n"
     )
-    with pytest.raises(ConfigError, match=r"models/m.sql: m runs in pool 'heavvy'.*did you mean 'heavy'"):
+    with pytest.raises(ConfigError, match=r"models/m.sql:1: m runs in pool 'heavvy'.*did you mean 'heavy'"):
         api.run("run", api.Options(project_dir=root))
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import sqlflow
 from sqlflow.compile.nodes.descriptions import described_columns, render_description
+from sqlflow.compile.nodes.orchestration import node_settings
 from sqlflow.compile.nodes.snapshots import split_snapshots
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
@@ -220,6 +221,7 @@ def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:
         file_reads=c.file_reads if c else (),
         file_loads=c.file_loads if c else (),
         late_sql=draft.late,
+        **node_settings(draft, p),
     )
 
 

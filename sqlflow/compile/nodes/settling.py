@@ -94,6 +94,7 @@ def make_lookup(
             d.name,
             d.relation,
             ephemeral=d.config.materialized == "ephemeral",
+            incremental=d.config.materialized == "incremental",
             database=d.config.database,
             target=target,
             dbt_names=c.dbt_names,

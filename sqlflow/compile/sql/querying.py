@@ -17,7 +17,7 @@ from sqlflow.compile.lookup import EPHEMERAL_PREFIX, Lookup, ephemeral_cte
 from sqlflow.compile.sql import portability
 from sqlflow.compile.sql import syntax as sql
 from sqlflow.compile.sql.file_loads import LoadInto, replace_file_reads
-from sqlflow.errors import SourceLocation, SqlSyntaxError, TranspileError
+from sqlflow.errors import CycleError, SourceLocation, SqlSyntaxError, TranspileError
 from sqlflow.manifest import FileLoad
 
 
@@ -88,6 +88,13 @@ def analyse(
             sql.replace_table(use, replacement)
             query.rewritten = True
         if found.unique_id == self_uid:
+            if not db and not found.incremental:  # its own name, plain: a dependency on itself
+                step = f"{found.name} ({path})"
+                raise CycleError(
+                    f"cycle: {step} -> {step}",
+                    location=SourceLocation(path),
+                    hint="a model cannot read itself; an incremental model reads its own table as {{ this }}",
+                )
             continue
         query.depends_on.add(found.unique_id)
         query.resolved[id(use.node)] = found.unique_id
