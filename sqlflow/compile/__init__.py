@@ -1,8 +1,9 @@
 """Compiling a project: Jinja, configs and relations, dependencies and transpiling with sqlglot, tests.
 
-`compile_project(project, target_dialect=...)` -> Manifest; `compile_inline(manifest, project, sql, ...)`
-for `sqlflow show --inline`. jinja2 and sqlglot live here (and in docs/) only. Imports `project`, `graph`,
-`manifest` and `errors`; never a database driver.
+`compile_project(project, target_dialect=...)` -> Manifest (a `LateCompile` passed as `late=` renders the
+nodes whose templates run queries again just before they run); `compile_inline(manifest, project, sql,
+...)` for `sqlflow show --inline`. jinja2 and sqlglot live here (and in docs/) only. Imports `project`,
+`graph`, `manifest` and `errors`; never a database driver.
 
 Where things go:
 - compiler.py       the order of the stages (compile_project), each a function from records to new
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlflow.compile.compiler import compile_project
+from sqlflow.compile.compiler import LateCompile, compile_project
+from sqlflow.compile.context import CompileContext
 
 if TYPE_CHECKING:
     from sqlflow.compile.sql.inline import compile_inline
 
-__all__ = ["compile_inline", "compile_project"]
+__all__ = ["CompileContext", "LateCompile", "compile_inline", "compile_project"]
 
 
 def __getattr__(name: str) -> Any:
