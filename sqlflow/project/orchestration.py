@@ -18,14 +18,8 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
-from sqlflow.manifest import (
-    ERROR_CLASSES,
-    NO_RETRY,
-    TIME_RANGE_STRATEGIES,
-    NodeConfig,
-    RetryPolicy,
-    TimeRange,
-)
+from sqlflow.manifest import TIME_RANGE_STRATEGIES, NodeConfig
+from sqlflow.policies import ERROR_CLASSES, NO_RETRY, RetryPolicy, TimeRange
 from sqlflow.project.durations import parse_duration
 
 Locate = Callable[[str], SourceLocation]

@@ -3,7 +3,7 @@ max_poke_interval, checked and normalised to seconds.
 
 `normalise_sensor` reads the `sensor:` config of a test (`true`, `false` or a mapping); `poke_settings` reads
 the same keys from any mapping (a `sensors:` entry holds them at its top level). Imports only
-`sqlflow.errors`, `sqlflow.manifest` and this package.
+`sqlflow.errors`, `sqlflow.policies` and this package.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
-from sqlflow.manifest import POKE_DEFAULTS as DEFAULTS
+from sqlflow.policies import POKE_DEFAULTS as DEFAULTS
 from sqlflow.project.durations import DURATION_HINT, describe_seconds, parse_duration
 from sqlflow.project.yamlfile import YamlMap, kind
 

@@ -13,7 +13,8 @@ The compile parses these settings once (project/orchestration.py) into `ModelNod
 
 from __future__ import annotations
 
-from sqlflow.manifest import ERROR_CLASSES, ModelNode, RetryPolicy
+from sqlflow.manifest import ModelNode
+from sqlflow.policies import ERROR_CLASSES, RetryPolicy
 
 DEFAULT_DELAY = RetryPolicy().delay
 DEFAULT_MAX_DELAY = RetryPolicy().max_delay

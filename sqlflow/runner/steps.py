@@ -21,7 +21,7 @@ from sqlflow.adapters.sql import create_schema, drop_relation, relation_sql
 from sqlflow.checks.data_tests import TestOutcome, audit_schema, run_test
 from sqlflow.checks.sensors import TestPoke, WaitOutcome, describe_duration, sensor_poke, wait_for
 from sqlflow.errors import SqlflowError
-from sqlflow.manifest import Manifest, ModelNode, PokeSettings, Relation, SensorNode, TestNode
+from sqlflow.manifest import Manifest, ModelNode, Relation, SensorNode, TestNode
 from sqlflow.materializations import BuildContext, BuildResult, materialize, materialize_audited
 from sqlflow.materializations.files import load_files
 from sqlflow.materializations.incremental import wants_full_refresh
@@ -32,6 +32,7 @@ from sqlflow.materializations.time_range import (
     pending,
     time_range_spec,
 )
+from sqlflow.policies import PokeSettings
 from sqlflow.runner.history import History
 from sqlflow.runner.plan import Step
 from sqlflow.runner.results import NodeResult

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from sqlflow.errors import ConfigError, CycleError
-from sqlflow.manifest import ERROR_CLASSES, ModelNode, RetryPolicy, TimeRange
+from sqlflow.manifest import ModelNode
+from sqlflow.policies import ERROR_CLASSES, RetryPolicy, TimeRange
 
 
 def exactly(message: str) -> str:
