@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlflow.compile.cache import digest
 from sqlflow.compile.context import CompileContext, QueryFunction, new_context
+from sqlflow.compile.lookup import Lookup
 from sqlflow.compile.nodes.assembly import assemble
 from sqlflow.compile.nodes.dbt_nodes import compile_warnings, graph_doc
 from sqlflow.compile.nodes.drafts import Draft, Pending, read_drafts, source_nodes
@@ -70,30 +71,30 @@ def compile_project(
         query=query,
         flags=flags,
     )
-    # pass 1; dbt's `graph` shows the drafts as rendered so far (records: replaced one by one)
-    records = read_drafts(project)
-    c.tools.show_graph(lambda: graph_doc(records, source_nodes(project), {}))
-    for index, draft in enumerate(records):
+    # pass 1; dbt's `graph` shows the drafts as rendered so far (each replaced by its rendered draft)
+    rendered = read_drafts(project)
+    c.tools.show_graph(lambda: graph_doc(rendered, source_nodes(project), {}))
+    for index, draft in enumerate(rendered):
         if draft.kind != "seed" and draft.base.get("enabled", True) is not False:
-            records[index] = render_pass1(c, draft)
-    settled, disabled = settle(c, records)
+            rendered[index] = render_pass1(c, draft)
+    settled, disabled = settle(c, rendered)
     sources = source_nodes(project)
     c = settled_context(c, settled, make_lookup(c, settled, sources, disabled))
     # pass 2; `graph` now shows the settled drafts, as analysed so far
-    records = list(settled)
-    c.tools.show_graph(lambda: graph_doc(records, sources, c.lookup.by_uid))
+    analysed = list(settled)
+    c.tools.show_graph(lambda: graph_doc(analysed, sources, c.lookup.by_uid))
     with _collect_garbage_in_batches():
         for index, draft in enumerate(settled):
             if draft.kind != "seed":
-                records[index] = analyse_draft(c, draft)
+                analysed[index] = analyse_draft(c, draft)
             if index % 2000 == 1999:
                 gc.collect(0)  # the young generation: what this batch allocated
-    tests = generic_test_nodes(c, records)
+    tests = generic_test_nodes(c, analysed)
     if project.unit_tests:
         from sqlflow.compile.nodes.unit_tests import unit_test_nodes
 
-        tests += [Pending(node) for node in unit_test_nodes(c, records)]
-    manifest, written = assemble(c, records, tests, sources, sensor_nodes(c))
+        tests += [Pending(node) for node in unit_test_nodes(c, analysed)]
+    manifest, written = assemble(c, analysed, tests, sources, sensor_nodes(c))
     renderer = c.tools.made_renderer
     warnings = compile_warnings(project.packages, renderer.warnings if renderer else ())
     if warnings:
@@ -104,7 +105,7 @@ def compile_project(
     return manifest
 
 
-def settled_context(c: CompileContext, drafts: list[Draft], lookup: Any) -> CompileContext:
+def settled_context(c: CompileContext, drafts: list[Draft], lookup: Lookup) -> CompileContext:
     """The context of pass 2: the lookup, the time columns, and the hash of every relation (cache keys)."""
     time_columns = {
         d.unique_id: d.config.time_column for d in drafts if d.config is not None and d.config.time_column

@@ -317,11 +317,10 @@ def _compiled_test(
             where=where,
             limit=node.config.limit,
         )
+        # sqlflow's SQL reads what `depends` holds: parsed only to inline an ephemeral model
         ephemeral = any(c.lookup.by_uid[uid].ephemeral for uid in depends)
-        analysed = analyse(
-            c, job(text, dialect=c.target_dialect, jinja=False), RenderedText(text), parse=ephemeral
-        )
-        analysed = replace(analysed, depends_on=frozenset())  # sqlflow's SQL reads what `depends` holds
+        built = job(text, dialect=c.target_dialect, jinja=False)
+        query = analyse(c, built, RenderedText(text), parse=ephemeral).query
     else:
         macro = "test_" + spec.test_name
         if macro not in c.renderer.macros:
@@ -342,14 +341,16 @@ def _compiled_test(
             inner = sql.strip_statement_end(text, c.dialect)
             text = f"select * from (\n{inner}\n) as dbt_limited limit {int(node.config.limit)}"
         analysed = analyse(c, test_job, replace(result, text=text))
+        query = analysed.query
+        depends |= analysed.depends_on
     refs, sources = call_names(calls)
     node = replace(
         node,
-        compiled_sql=analysed.text,
-        depends_on=tuple(sorted(depends | analysed.depends_on)),
+        compiled_sql=text,
+        depends_on=tuple(sorted(depends)),
         refs=refs,
         sources=sources,
     )
-    if analysed.query is None and not volatile:
-        c.cache.put("test", node.unique_id, key, (analysed.text, node.depends_on, node.refs, node.sources))
-    return Pending(node, analysed.query, key)
+    if query is None and not volatile:
+        c.cache.put("test", node.unique_id, key, (text, node.depends_on, node.refs, node.sources))
+    return Pending(node, query, key)
