@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import time
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sqlflow.errors import ConfigError
-from sqlflow.project import load_project
+from sqlflow.project import discovery, load_project
 
 from .conftest import WriteFiles
 from .helpers import exactly
@@ -79,18 +82,55 @@ def test_a_file_that_is_not_utf8(shop: Path) -> None:
         load_project(shop)
 
 
-@pytest.mark.slow
-def test_ten_thousand_models_load_fast(write: WriteFiles) -> None:
-    root = write({"sqlflow.yml": "name: big\n"})
-    for folder in range(100):
+def write_big_project(root: Path, folders: int, per_folder: int) -> None:
+    (root / "sqlflow.yml").write_text("name: big\n")
+    for folder in range(folders):
         path = root / "models" / f"area_{folder:03}"
         path.mkdir(parents=True)
-        for i in range(100):
+        for i in range(per_folder):
             (path / f"model_{i:03}.sql").write_text(f"select {i} as id from {{{{ ref('x_{i}') }}}}\n")
-    load_project(root)  # warm the file system cache, as a second run would
-    started = time.perf_counter()
+
+
+@pytest.mark.slow
+def test_ten_thousand_models_are_each_read_once(write: WriteFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery walks each folder once and opens each model once (its speed: bench/bench_discovery.py)."""
+    root = write({})
+    write_big_project(root, folders=100, per_folder=100)
+    opened: list[str] = []
+    scanned: list[str] = []
+    real_open, real_scandir = open, os.scandir
+
+    def counting_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    def counting_scandir(path: Any = ".") -> Any:
+        scanned.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery, "open", counting_open, raising=False)  # the module's `open`
+    monkeypatch.setattr(discovery.os, "scandir", counting_scandir)
     project = load_project(root)
-    elapsed = time.perf_counter() - started
     assert len(project.model_files) == 10_000
     assert project.model_files[0].path == "models/area_000/model_000.sql"
-    assert elapsed < 1.0, f"loading 10,000 models took {elapsed:.2f}s"
+    assert project.model_files[0].text == "select 0 as id from {{ ref('x_0') }}\n"
+    models = [path for path in opened if path.endswith(".sql")]
+    assert sorted(models) == sorted(str(f.abs_path) for f in project.model_files)  # each once
+    folders = [path for path in scanned if path.startswith(str(root / "models"))]
+    assert len(folders) == len(set(folders)) == 101  # models/ and its 100 folders, each once
+
+
+def test_loading_a_project_parses_no_sql(write: WriteFiles) -> None:
+    """Discovery reads model files as text: neither Jinja nor sqlglot (nor the compiler) is even imported."""
+    root = write({})
+    write_big_project(root, folders=2, per_folder=3)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from sqlflow.project import load_project\n"
+        f"assert len(load_project(Path({str(root)!r})).model_files) == 6\n"
+        "heavy = ('sqlglot', 'jinja2', 'sqlflow.compile')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout == "[]\n", out.stderr

@@ -68,9 +68,10 @@ def test_an_error_in_the_models_sql_is_not_retried(tmp_path: Path) -> None:
     root = project(
         tmp_path / "p", {"bad": "{{ config(retries=3, retry_delay='5s') }}\nselect cast('x' as integer) as n"}
     )
-    clock = time.perf_counter()
-    out = api.run("run", api.Options(project_dir=root))
-    assert out.failed and time.perf_counter() - clock < 4  # no 5 s wait
+    reporter = ListReporter()
+    out = api.run("run", api.Options(project_dir=root), reporter=reporter)
+    assert out.failed
+    assert [e for e in reporter.events if e.kind == "node_retry"] == []  # no retry announced, so no 5 s wait
     result = out.result.get("model.orch.bad")  # type: ignore[union-attr]
     assert result.attempts == 1 and "Conversion Error" in (result.message or "")
     assert fetch(root, "select attempt, status from sqlflow_state.node_runs") == [(1, "error")]
@@ -96,10 +97,10 @@ def test_a_timeout_cancels_the_query(tmp_path: Path) -> None:
             "select count(*) as n from range(100000000000) t(i) where i % 7 = 3"
         },
     )
-    clock = time.perf_counter()
     out = api.run("run", api.Options(project_dir=root))
-    assert time.perf_counter() - clock < 15
     result = out.result.get("model.orch.slow")  # type: ignore[union-attr]
+    # the message says both that the timer fired and that the statement came back with the engine's
+    # cancellation error (the query alone would run for hours)
     assert result.status == "error" and result.message == "timed out after 1s: the query was cancelled"
 
 

@@ -89,7 +89,7 @@ def test_file_sensor_times_out_and_soft_fails_its_subgraph(adapter: Adapter, tmp
     assert messages(result)["load"] == "skipped: upstream wait_landing timed out (soft fail)"
     assert messages(result)["report"] == "skipped: upstream wait_landing timed out (soft fail)"
     sensed = result.get(uid("wait_landing"))
-    assert sensed.started_at is not None and 0.4 <= sensed.execution_time < 2
+    assert sensed.started_at is not None and sensed.execution_time >= 0.4  # it waited its whole timeout
     entry = next(r for r in result.to_json()["results"] if r["unique_id"] == uid("wait_landing"))
     assert entry["status"] == "skipped" and entry["timing"]  # it ran: it has a timing
 
@@ -259,11 +259,12 @@ def test_fail_fast_cancels_a_waiting_sensor(adapter: Adapter, tmp_path: Path) ->
         *landing(tmp_path, timeout=30, poke_interval=0.05).nodes.values(),
         model("bad", "select cast('x' as integer) as broken"),
     )
-    started = time.monotonic()
     result = run(m, adapter, tmp_path, threads=2, fail_fast=True)
-    assert time.monotonic() - started < 3
     assert result.failed
     assert statuses(result)["bad"] == "error" and statuses(result)["wait_landing"] == "skipped"
+    # it had started poking, and ended by being cancelled: a sensor left to its 30 s timeout would be an
+    # error ("sensor timed out after 30s")
+    assert result.get(uid("wait_landing")).started_at is not None
     assert messages(result)["wait_landing"] == "skipped: fail-fast after bad failed"
     assert statuses(result)["load"] == "skipped"
 
@@ -282,10 +283,11 @@ class InterruptAt:
 
 def test_ctrl_c_cancels_a_waiting_sensor(adapter: Adapter, tmp_path: Path) -> None:
     m = landing(tmp_path, timeout=30, poke_interval=0.05)
-    started = time.monotonic()
     result = run(m, adapter, tmp_path, reporter=InterruptAt("other_child"))
-    assert time.monotonic() - started < 3
     assert result.interrupted and result.failed
+    # the sensor's own thread ended it as cancelled (skipped, with its start): a sensor that did not stop
+    # within the grace period is left behind as an error ("interrupted", never started)
+    assert result.get(uid("wait_landing")).started_at is not None
     assert statuses(result)["wait_landing"] == "skipped"
     assert messages(result)["wait_landing"] == "skipped: interrupted"
     assert statuses(result)["load"] == "skipped"

@@ -1,8 +1,10 @@
-"""The scheduler loop with real threads, a real state store and real (short) time: catch-up after a
-downtime, overlap skip and queue, two jobs at once, the grace period, abandoned ticks.
+"""The scheduler loop with real threads and a real state store: catch-up after a downtime, overlap skip and
+queue, two jobs at once, the grace period, abandoned ticks, two schedulers sharing one store.
 
 Catch-up runs the real `api.schedule` on a real project with an injected clock; the loop tests fire a
-plain function that takes as long as the test says, so the timing is the test's own."""
+plain function that takes as long as the test says, so the timing is the test's own; two schedulers on one
+store run on a clock the test moves (`Conductor`), so the ticks they fire are counted exactly.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlflow import api
@@ -188,19 +190,18 @@ class Work:
 
 def run_for(
     seconds: float, jobs: list[ScheduleJob], work: Work, open_store: OpenStore, *, grace: float = 30.0
-) -> tuple[Events, float]:
+) -> Events:
     stop = threading.Event()
     events = Events()
     timer = threading.Timer(seconds, stop.set)
     timer.start()
-    started = time.monotonic()
     try:
         run_scheduler(
             jobs, open_store=open_store, fire=work, reporter=events, poll=0.2, grace=grace, stop=stop
         )
     finally:
         timer.cancel()
-    return events, time.monotonic() - started
+    return events
 
 
 def ledger(open_store: OpenStore, job: str) -> list[tuple[datetime, str]]:
@@ -211,7 +212,7 @@ def ledger(open_store: OpenStore, job: str) -> list[tuple[datetime, str]]:
 def test_overlap_skip_records_the_ticks_that_came_while_running(open_store: OpenStore) -> None:
     job = ScheduleJob(name="every_second", cron="* * * * * *")
     work = Work(seconds=2.5)
-    events, _ = run_for(4.2, [job], work, open_store)
+    events = run_for(4.2, [job], work, open_store)
     statuses = [s for _, s in ledger(open_store, "every_second")]
     assert statuses.count("success") >= 1 and statuses.count("skipped") >= 2
     assert work.most_active == {"every_second": 1}
@@ -249,10 +250,20 @@ def test_two_jobs_run_at_once(open_store: OpenStore) -> None:
 def test_the_grace_period_ends_by_interrupting(open_store: OpenStore) -> None:
     job = ScheduleJob(name="long", cron="* * * * * *")
     work = Work(seconds=60)
-    events, took = run_for(1.5, [job], work, open_store, grace=0.5)
-    assert took < 10
+    events = run_for(1.5, [job], work, open_store, grace=0.5)
+    # the run's cancel event reached the fire function, which ended the 60 s run itself ("cancelled"): a run
+    # left behind would be recorded as "interrupted: did not stop in time" and have no tick_finished
     (finished,) = events.of("tick_finished")
-    assert finished.status == "interrupted"
+    assert (finished.status, finished.message) == ("interrupted", "cancelled")
+    assert [
+        e.kind for e in events.events if e.kind in ("stopping", "warning", "tick_finished", "stopped")
+    ] == [
+        "stopping",
+        "warning",
+        "tick_finished",
+        "stopped",
+    ]
+    assert events.of("warning")[0].message == "interrupting 1 run(s)"
     assert [s for _, s in ledger(open_store, "long")].count("error") == 1
     (stopping,) = events.of("stopping")
     assert "waiting up to 0.5s for 1 running run(s): long" in (stopping.message or "")
@@ -277,3 +288,139 @@ def test_a_tick_left_running_by_a_dead_scheduler_is_marked_abandoned(open_store:
         (k,) = store.recent_ticks("k")
     assert j.status == "error" and "abandoned" in (j.message or "")
     assert k.status == "running"  # another host's: not ours to judge
+
+
+# -- several schedulers on one store, on a clock the test moves ------------------------------------------
+
+
+class Conductor:
+    """One clock for several schedulers, moved by the test, never by the wall.
+
+    Each scheduler sleeps through `sleeper(i)`; the clock stands still while a scheduler is awake or a
+    claimed tick still runs. Then the clock jumps to the earliest time a scheduler asked to sleep until,
+    and the schedulers due by then wake one at a time, in an order that turns round each time, each
+    polling (and finishing its runs) before the next wakes. So which scheduler claims which tick is known,
+    however slow the machine. (One at a time: two connections of one process inserting the same tick of
+    a DuckDB store at the same moment is not what this test is about.)
+    """
+
+    def __init__(self, start: datetime, open_store: OpenStore) -> None:
+        self.time = start
+        self.open_store = open_store
+        self.cond = threading.Condition()
+        self.asleep: dict[int, datetime] = {}  # scheduler -> the time it sleeps until
+        self.turn: int | None = None  # the scheduler allowed to wake now
+        self.stopped = False
+        self.rounds: list[
+            tuple[datetime, list[int]]
+        ] = []  # (the time the clock jumped to, who woke, in order)
+
+    def now(self) -> datetime:
+        with self.cond:
+            return self.time
+
+    def sleeper(self, i: int) -> Callable[[float], None]:
+        def sleep(seconds: float) -> None:
+            with self.cond:
+                until = self.time + timedelta(seconds=seconds)
+                self.asleep[i] = until
+                self.cond.notify_all()
+                self.cond.wait_for(lambda: (self.time >= until and self.turn == i) or self.stopped)
+                del self.asleep[i]
+                self.cond.notify_all()
+
+        return sleep
+
+    def start(self, i: int, thread: threading.Thread) -> None:
+        """Start scheduler `i` (it polls at the start time) and wait until it sleeps."""
+        thread.start()
+        self._settle(i)
+
+    def _settle(self, i: int) -> None:
+        """Wait until scheduler `i` sleeps and no claimed tick runs (real time: the runs are real threads)."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: i in self.asleep, timeout=60), f"scheduler {i} hung"
+        for _ in range(6000):
+            with self.open_store() as store:
+                if not store.active_runs():
+                    return
+            time.sleep(0.01)
+        raise AssertionError("a run did not finish")
+
+    def run_until(self, end: datetime, stops: list[threading.Event]) -> None:
+        """Move the clock from wake to wake until the next one is after `end`; then stop every scheduler."""
+        while True:
+            with self.cond:
+                wake = min(self.asleep.values())
+                if wake > end:
+                    for stop in stops:
+                        stop.set()
+                    self.stopped = True
+                    self.cond.notify_all()
+                    return
+                due = sorted(i for i, until in self.asleep.items() if until <= wake)
+                first = len(self.rounds) % len(due)
+                order = due[first:] + due[:first]
+                self.rounds.append((wake, order))
+                self.time = wake
+            for i in order:
+                with self.cond:
+                    self.turn = i
+                    self.cond.notify_all()
+                    self.cond.wait_for(lambda: i not in self.asleep)  # noqa: B023 - waited for here
+                    self.turn = None
+                self._settle(i)
+
+
+def test_two_schedulers_on_one_store_fire_each_tick_once(open_store: OpenStore) -> None:
+    """Every tick of a 2 s cron over 10 s of the conductor's clock is fired once: by the scheduler that
+    polls first after it; the other finds it taken."""
+    t0 = utc(2024, 1, 1, 6)
+    job = ScheduleJob(name="every2s", cron="* * * * * */2", catchup=True)
+    conductor = Conductor(t0, open_store)
+    works = [Work(seconds=0), Work(seconds=0)]
+    reporters = [Events(), Events()]
+    stops = [threading.Event(), threading.Event()]
+    threads = [
+        threading.Thread(
+            target=run_scheduler,
+            args=([job],),
+            kwargs={
+                "open_store": open_store,
+                "fire": works[i],
+                "reporter": reporters[i],
+                "clock": conductor.now,
+                "sleep": conductor.sleeper(i),
+                "poll": 60.0,  # wake for the ticks only
+                "stop": stops[i],
+            },
+        )
+        for i in range(2)
+    ]
+    try:
+        for i, thread in enumerate(threads):
+            conductor.start(i, thread)
+        conductor.run_until(t0 + timedelta(seconds=10.5), stops)
+    finally:
+        for stop in stops:
+            stop.set()
+        with conductor.cond:
+            conductor.stopped = True
+            conductor.cond.notify_all()
+        for thread in threads:
+            thread.join(60)
+    ticks = [t0 + timedelta(seconds=2 * i) for i in range(6)]  # 06:00:00 ... 06:00:10
+    # each scheduler woke a hair after each tick, on the conductor's clock, first 0, then 1, then 0 ...
+    assert conductor.rounds == [
+        (tick + timedelta(seconds=0.01), [0, 1] if n % 2 == 0 else [1, 0]) for n, tick in enumerate(ticks[1:])
+    ]
+    # 06:00:00 went to scheduler 0, started first; each later tick to the one that woke first after it
+    assert [[tick for _, tick in work.calls] for work in works] == [
+        [ticks[0], ticks[1], ticks[3], ticks[5]],
+        [ticks[2], ticks[4]],
+    ]
+    assert ledger(open_store, "every2s") == [(tick, "success") for tick in ticks]
+    assert [[e.tick for e in r.of("tick_finished")] for r in reporters] == [
+        [tick for _, tick in work.calls] for work in works
+    ]
+    assert not any(r.of("tick_skipped") for r in reporters)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -109,8 +109,12 @@ def test_intervals_must_be_aware_and_not_empty() -> None:
         Interval(utc(2024, 1, 2), utc(2024, 1, 2))
 
 
-def test_planning_five_minute_intervals_over_ten_years_takes_milliseconds() -> None:
-    """The issue's bar: a 5-minute model over 10 years with gaps plans in under 50 ms."""
+def test_planning_five_minute_intervals_over_ten_years_works_on_ranges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The issue's bar was a 5-minute model over 10 years with gaps planned in under 50 ms (a figure of
+    bench/bench_intervals.py now): the planner steps through the ledger's ranges, never through the million
+    intervals they span, so its calendar arithmetic is counted in ranges."""
     grain = Grain.parse("5 minutes")
     begin, now = utc(2015, 1, 1), utc(2025, 1, 1, 0, 3)
     # processed: everything but 500 scattered gaps of a few intervals
@@ -126,14 +130,20 @@ def test_planning_five_minute_intervals_over_ten_years_takes_milliseconds() -> N
         cursor = max(cursor, gap_start + 3 * step)
     done_ranges.append(Interval(cursor, grain.floor(now)))
     done = RangeSet(done_ranges)
-    timings = []
-    for _ in range(5):
-        clock = time.perf_counter()
-        todo = missing(lookback(done, grain, 2, now), begin, now, grain)
-        n = count_intervals(todo, grain)
-        first = next(batches(todo, grain))
-        timings.append(time.perf_counter() - clock)
+    steps: list[str] = []
+    for name in ("floor", "next", "previous", "ceil", "add"):
+        real = getattr(Grain, name)
+
+        def counted(self: Grain, *args: object, _real: Any = real, _name: str = name) -> object:
+            steps.append(_name)
+            return _real(self, *args)
+
+        monkeypatch.setattr(Grain, name, counted)
+    todo = missing(lookback(done, grain, 2, now), begin, now, grain)
+    n = count_intervals(todo, grain)
+    first = next(batches(todo, grain))
+    monkeypatch.undo()
     assert total > 1_000_000  # over a million intervals in the span
     assert 500 <= len(todo) <= 501 and n >= 1000
     assert first.start >= begin
-    assert min(timings) < 0.05, f"planning took {min(timings) * 1000:.1f} ms"
+    assert 0 < len(steps) <= 10 * len(done)  # a few grain steps per range of the ledger

@@ -1,25 +1,29 @@
-"""The compile stays fast: a generated project (bench/generate.py) of 300 models, cold and from the cache.
-
-The targets are 1,000 models cold < 2 s and cached < 0.5 s; the limits here are looser, for slow machines.
-"""
+"""A generated project of bench size (bench/generate.py, 300 models) compiles whole, and compiling it again
+unchanged is answered by the cache without Jinja or sqlglot. The compile's speed is a figure of
+bench/run_bench.py (targets: 1,000 models cold < 2 s, cached < 0.5 s), not a test."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from sqlflow.compile import compile_project
+from sqlflow.compile import compile_project, compiler
 from sqlflow.project import load_project
 
 GENERATOR = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
 
 
+def refuse(self: object) -> None:
+    raise AssertionError("the cache should have answered")
+
+
 @pytest.mark.slow
-def test_three_hundred_models_compile_quickly(tmp_path: Path) -> None:
+def test_three_hundred_models_compile_and_the_cache_answers_the_second_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = importlib.util.spec_from_file_location("sqlflow_bench_generate_for_compile", GENERATOR)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -29,16 +33,14 @@ def test_three_hundred_models_compile_quickly(tmp_path: Path) -> None:
     project = load_project(tmp_path / "bench")
     cache = tmp_path / "cache"
 
-    started = time.perf_counter()
     cold = compile_project(project, target_dialect="duckdb", cache_dir=cache)
-    cold_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    warm = compile_project(project, target_dialect="duckdb", cache_dir=cache)
-    warm_seconds = time.perf_counter() - started
+    models = [m for m in cold.models() if m.resource_type == "model"]
+    assert len(models) == 300
+    assert all(m.compiled_sql for m in models)
 
-    assert len(list(cold.models())) >= 300
+    monkeypatch.setattr(compiler._Compile, "renderer", property(refuse))
+    monkeypatch.setattr(compiler._Compile, "sql_tools", refuse)
+    warm = compile_project(project, target_dialect="duckdb", cache_dir=cache)
     assert {u: n.compiled_sql for u, n in warm.nodes.items()} == {
         u: n.compiled_sql for u, n in cold.nodes.items()
     }
-    assert cold_seconds < 3.0, f"cold compile of 300 models took {cold_seconds:.2f} s"
-    assert warm_seconds < 0.3, f"cached compile of 300 models took {warm_seconds:.2f} s"
