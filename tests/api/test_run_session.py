@@ -18,7 +18,8 @@ from sqlflow.runner.events import ListReporter
 LATE_DAILY = """
 {{ config(materialized='incremental', incremental_strategy='time_range', time_column='day',
           batch_size='day', begin='2024-01-01') }}
-{% if execute %}{% set v = run_query('select 42 as v').columns[0].values()[0] %}{% else %}{% set v = -1 %}{% endif %}
+{% if execute %}{% set v = run_query('select 42 as v').columns[0].values()[0] %}
+{% else %}{% set v = -1 %}{% endif %}
 select date_trunc('day', ts) as day, {{ v }} as v
 from {{ ref('events') }}
 group by 1
