@@ -28,8 +28,8 @@ class Job:
     """One text to render and analyse: where it is written, in which dialect, and the render's context."""
 
     path: str  # the file it is written in (errors name it)
-    written: str  # the text as written (rendered when it holds Jinja)
-    text: str | None = None  # the template when it is not the whole file at `path` as loaded
+    written: str  # the text as written: the template (rendered when it holds Jinja)
+    from_file: bool = False  # the template is the file at `path` as the renderer loaded it (a model's)
     dialect: str  # the dialect it is written in
     jinja: bool = True  # False: SQL sqlflow wrote, never rendered (a built-in test's)
     final: RenderedText | None = None  # already rendered (a pass-1 text that is final): only analysed
@@ -74,7 +74,7 @@ class Analysed:
 def render(c: CompileContext, job: Job) -> RenderedText:
     """`job`'s text rendered with Jinja (as written when it holds none, or already `final`)."""
     if not job.jinja or not has_jinja(job.written):
-        return RenderedText(job.written if job.text is None else job.text)
+        return RenderedText(job.written)
     if job.final is not None:
         return job.final
     resolve = job.resolve or c.resolve
@@ -87,7 +87,7 @@ def render(c: CompileContext, job: Job) -> RenderedText:
     this = job.this
     result = c.renderer.render(
         job.path,
-        text=job.text,
+        text=None if job.from_file else job.written,
         resolve=resolve,
         this=this.relation if this else None,
         this_text=this.ref_text if this else None,

@@ -260,9 +260,7 @@ def _compiled_test(
     location = SourceLocation(spec.path, spec.line)
 
     def job(text: str, *, dialect: str = c.dialect, jinja: bool = True, **extra: Any) -> Job:
-        return Job(
-            path=spec.path, written=text, text=text, dialect=dialect, jinja=jinja, at=location, **extra
-        )
+        return Job(path=spec.path, written=text, dialect=dialect, jinja=jinja, at=location, **extra)
 
     def relation_sql(found: Resolved) -> str:
         if found.ephemeral:

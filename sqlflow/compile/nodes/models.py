@@ -68,7 +68,7 @@ def model_job(c: CompileContext, draft: Draft, *, incremental: bool, execute: bo
     return Job(
         path=draft.file.path,
         written=draft.file.text,
-        text=draft.template,
+        from_file=draft.template is None,
         dialect=model_dialect(draft, c.dialect),
         final=final,
         resolve=resolver_for(c, draft),
@@ -163,9 +163,7 @@ def render_hooks(c: CompileContext, draft: Draft, which: str) -> tuple[str, ...]
     return tuple(
         render(
             c,
-            Job(
-                path=draft.file.path, written=hook, text=hook, dialect=c.dialect, this=this, config=draft.base
-            ),
+            Job(path=draft.file.path, written=hook, dialect=c.dialect, this=this, config=draft.base),
         ).text
         for hook in getattr(draft.config, which)
     )

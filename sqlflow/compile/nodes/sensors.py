@@ -71,7 +71,7 @@ def _rendered_params(c: CompileContext, spec: SensorSpec) -> dict[str, Any]:
 def _render(c: CompileContext, spec: SensorSpec, param: str, text: str) -> str:
     location = sensor_location(spec, param)
     try:
-        return render(c, Job(path=spec.path, written=text, text=text, dialect=c.dialect)).text.strip()
+        return render(c, Job(path=spec.path, written=text, dialect=c.dialect)).text.strip()
     except SqlflowError as exc:
         raise _at(exc, location, f"in '{param}' of sensor '{spec.name}'") from exc
 
@@ -87,9 +87,7 @@ def _sql_sensor(c: CompileContext, node: SensorNode, spec: SensorSpec) -> Pendin
     _, querying = c.sql_tools()
     location = sensor_location(spec, "sql")
     try:
-        analysed = render_and_analyse(
-            c, Job(path=spec.path, written=text, text=text, dialect=c.dialect, at=location)
-        )
+        analysed = render_and_analyse(c, Job(path=spec.path, written=text, dialect=c.dialect, at=location))
     except SqlflowError as exc:
         raise _at(exc, location, f"in the sql of sensor '{spec.name}'") from exc
     env_reads = analysed.rendered.env_reads
