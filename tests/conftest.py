@@ -1,5 +1,6 @@
-"""Options and fixtures shared by every test folder: --update-golden, a real HTTP server on 127.0.0.1, and a
-schema of its own on the test PostgreSQL server (tests/postgres.py)."""
+"""Options and fixtures shared by every test folder: --update-golden, a copy of the example project
+(tests/example.py), a real HTTP server on 127.0.0.1, and a schema of its own on the test PostgreSQL server
+(tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import postgres
+from tests.example import copy_example_project
 
 # --doctest-modules would import this file as a module named `conftest`, clashing with the conftest.py of
 # a test folder that is not a package (tests/cli/); it holds no doctests.
@@ -25,6 +28,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite golden files (tests/**/golden/*) from the current output; review the diff after",
     )
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    """The example project (tests/example_project/), copied to tmp_path/project."""
+    return copy_example_project(tmp_path / "project")
 
 
 class LocalServer:

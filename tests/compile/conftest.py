@@ -13,66 +13,11 @@ import pytest
 from sqlflow.compile import compile_project
 from sqlflow.manifest import Manifest
 from sqlflow.project import Project, load_project
+from tests.example import example_files
 
 GOLDEN = Path(__file__).parent / "golden"
 
-SHOP: dict[str, str] = {
-    "sqlflow.yml": """\
-        name: shop
-        models:
-          shop:
-            +materialized: view
-            marts:
-              +materialized: table
-        """,
-    "models/staging/sources.yml": """\
-        version: 2
-        sources:
-          - name: raw
-            tables:
-              - name: orders
-              - name: customers
-                identifier: customers_v2
-        """,
-    "models/staging/stg_orders.sql": """\
-        select id as order_id, customer_id, amount, status
-        from {{ source('raw', 'orders') }}
-        """,
-    "models/staging/stg_customers.sql": """\
-        {{ config(materialized='ephemeral') }}
-        select id as customer_id, name from {{ source('raw', 'customers') }}
-        """,
-    "models/marts/orders.sql": """\
-        {{ config(schema='marts', alias='fct_orders') }}
-        with o as (
-            select * from {{ ref('stg_orders') }}
-        )
-        select o.order_id, o.customer_id, c.name, {{ cents('o.amount') }} as amount, o.status
-        from o
-        left join stg_customers as c on c.customer_id = o.customer_id
-        """,
-    "models/marts/schema.yml": """\
-        version: 2
-        models:
-          - name: orders
-            description: one row per order
-            columns:
-              - name: order_id
-                data_tests: [not_null, unique]
-              - name: status
-                data_tests:
-                  - accepted_values:
-                      values: [placed, shipped]
-              - name: customer_id
-                data_tests:
-                  - relationships:
-                      to: ref('stg_customers')
-                      field: customer_id
-        """,
-    "macros/cents.sql": "{% macro cents(column) %}({{ column }} / 100.0){% endmacro %}\n",
-    "seeds/country_codes.csv": "code,name\nDE,Germany\n",
-    "tests/assert_no_negative.sql": "select * from {{ ref('orders') }} where amount < 0\n",
-}
+SHOP: dict[str, str] = example_files()  # the example project (tests/example_project/), to write and extend
 
 WriteProject = Callable[..., Path]
 CompileFiles = Callable[..., Manifest]

@@ -1,4 +1,5 @@
-"""Fixtures for the project tests: write a small project into tmp_path and keep the user's profiles out."""
+"""Fixtures for the project tests: write files into tmp_path, the example project copied there (`shop`), and
+the user's profiles kept out."""
 
 from __future__ import annotations
 
@@ -7,36 +8,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-
-SHOP = {
-    "sqlflow.yml": """\
-        name: shop
-        models:
-          shop:
-            +materialized: view
-            marts:
-              +materialized: table
-              +tags: [nightly]
-        """,
-    "models/staging/stg_orders.sql": "select * from {{ source('shop', 'raw_orders') }}\n",
-    "models/marts/orders.sql": "select * from {{ ref('stg_orders') }}\n",
-    "models/schema.yml": """\
-        version: 2
-        sources:
-          - name: shop
-            schema: raw
-            tables:
-              - name: raw_orders
-        models:
-          - name: orders
-            columns:
-              - name: order_id
-                data_tests: [not_null, unique]
-        """,
-    "seeds/raw_payments.csv": "id,amount\n1,10\n",
-    "tests/assert_positive.sql": "select * from {{ ref('orders') }} where amount < 0\n",
-    "macros/cents.sql": "{% macro cents(x) %}{{ x }} / 100{% endmacro %}\n",
-}
 
 WriteFiles = Callable[..., Path]
 
@@ -67,6 +38,6 @@ def write(tmp_path: Path) -> WriteFiles:
 
 
 @pytest.fixture
-def shop(write: WriteFiles) -> Path:
-    """The small example project, written to tmp_path/project."""
-    return write(SHOP)
+def shop(example_project: Path) -> Path:
+    """The example project (tests/example_project/), copied to tmp_path/project."""
+    return example_project

@@ -22,16 +22,18 @@ def test_files_of_the_example_project(shop: Path) -> None:
     project = load_project(shop)
     assert [f.path for f in project.model_files] == [
         "models/marts/orders.sql",
+        "models/staging/stg_customers.sql",
         "models/staging/stg_orders.sql",
     ]
     orders = project.model_files[0]
     assert orders.abs_path == shop / "models" / "marts" / "orders.sql"
-    assert orders.text == "select * from {{ ref('stg_orders') }}\n"
+    assert orders.text == (shop / "models" / "marts" / "orders.sql").read_text(encoding="utf-8")
+    assert orders.text.startswith("{{ config(schema='marts', alias='fct_orders') }}\n")
     assert orders.checksum == hashlib.sha256(orders.text.encode()).hexdigest()
     [seed] = project.seed_files
-    assert (seed.path, seed.text) == ("seeds/raw_payments.csv", "")
-    assert seed.checksum == hashlib.sha256(b"id,amount\n1,10\n").hexdigest()
-    assert [f.path for f in project.test_files] == ["tests/assert_positive.sql"]
+    assert (seed.path, seed.text) == ("seeds/country_codes.csv", "")  # seeds are hashed, not kept
+    assert seed.checksum == hashlib.sha256(b"code,name\nDE,Germany\n").hexdigest()
+    assert [f.path for f in project.test_files] == ["tests/assert_no_negative.sql"]
     assert [f.path for f in project.macro_files] == ["macros/cents.sql"]
 
 
@@ -53,12 +55,13 @@ def test_hidden_target_and_other_files_are_skipped(shop: Path, write: WriteFiles
     assert [f.path for f in project.model_files] == [
         "macros/cents.sql",
         "models/marts/orders.sql",
+        "models/staging/stg_customers.sql",
         "models/staging/stg_orders.sql",
         "models/z/deep/er/last.sql",
-        "tests/assert_positive.sql",
+        "tests/assert_no_negative.sql",
         "tests/generic/positive.sql",
     ]
-    assert [f.path for f in project.test_files] == ["tests/assert_positive.sql"]
+    assert [f.path for f in project.test_files] == ["tests/assert_no_negative.sql"]
     assert [f.path for f in project.macro_files] == ["macros/cents.sql", "tests/generic/positive.sql"]
     # sqlflow.yml and profiles.yml are not property files, even under a model path
     assert list(project.model_properties) == ["orders"]
