@@ -29,7 +29,7 @@ from sqlflow.runner.plan import (
     Plan,
     build_plan,
 )
-from sqlflow.runner.results import DONE_STATUSES
+from sqlflow.statuses import DONE_STATUSES
 
 if TYPE_CHECKING:
     from sqlflow.checks.freshness import FreshnessResult

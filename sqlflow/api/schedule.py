@@ -150,10 +150,9 @@ def job_runner(options: Options, metrics: RunMetrics | None = None) -> Callable[
         result = outcome.result
         assert result is not None
         counts = ", ".join(f"{n} {status}" for status, n in sorted(result.counts().items()))
-        failed = [r for r in result.results if r.status in ("error", "fail")]
+        failed = [r for r in result.results if r.failed]
         if failed:
             counts += f"; first failure: {failed[0].name}: {failed[0].message}"
-        status = "interrupted" if result.interrupted else "error" if result.failed else "success"
-        return FireResult(status=status, message=counts or "nothing selected")
+        return FireResult(status=result.status, message=counts or "nothing selected")
 
     return fire

@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlflow.adapters import Adapter
 from sqlflow.adapters.sql import create_schema, create_table_as, drop_relation, relation_sql
@@ -42,9 +42,12 @@ _OPERATORS: Mapping[str, Callable[[int, int], bool]] = {
 }
 
 
+TestStatus = Literal["pass", "warn", "fail"]  # a test that ran; errors are raised
+
+
 @dataclass(frozen=True, slots=True)
 class TestOutcome:
-    status: str  # pass, warn, fail
+    status: TestStatus
     failures: int
     message: str | None
     sample_rows: tuple[Mapping[str, Any], ...] = ()
@@ -80,7 +83,7 @@ def condition_holds(condition: str, failures: int) -> bool:
     return _OPERATORS[match[1]](failures, int(match[2]))
 
 
-def judge(test: TestNode, failures: int) -> tuple[str, str | None]:
+def judge(test: TestNode, failures: int) -> tuple[TestStatus, str | None]:
     """(status, message) of a test that found `failures` rows: error_if decides fail (unless the severity is
     warn), then warn_if decides warn, else pass."""
     config = test.config

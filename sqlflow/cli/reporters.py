@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sqlflow.runner.events import RunEvent
+from sqlflow.statuses import PROBLEM_STATUSES
 
 STATUS_STYLE = {
     "success": ("OK", "green"),
@@ -75,7 +76,7 @@ class RichReporter:
                 line += f" [dim]({', '.join(detail)})[/]"
             self.console.print(line, highlight=False)
             if event.message and (
-                event.status in ("error", "fail", "warn")
+                event.status in PROBLEM_STATUSES
                 or "soft fail" in event.message
                 or any(word in event.message for word in SCHEMA_CHANGE_WORDS)
             ):

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sqlflow.statuses import PROBLEM_STATUSES
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -31,7 +33,7 @@ def print_summary(
     color = "red" if result.failed else "green"
     console.print(f"\n[{color}]{title} in {result.elapsed:.2f}s: {parts}[/]")
     for r in result.results:
-        if r.status not in ("error", "fail", "warn"):
+        if r.status not in PROBLEM_STATUSES:
             continue
         color = "yellow" if r.status == "warn" else "red"
         console.print(f"  [{color}]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)

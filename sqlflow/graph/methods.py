@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlflow.errors import SelectionError, did_you_mean
 from sqlflow.manifest import CONFIG_KEYS, Node, SensorNode, SourceNode, TestNode
+from sqlflow.statuses import NODE_STATUSES
 
 Predicate = Callable[[Node], bool]
 
@@ -46,7 +47,7 @@ TEST_TYPES: Mapping[str, str] = MappingProxyType(
         "data": "singular",
     }
 )
-RESULT_STATUSES: tuple[str, ...] = ("success", "error", "fail", "warn", "pass", "skipped")
+RESULT_STATUSES = NODE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

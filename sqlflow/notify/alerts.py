@@ -20,6 +20,7 @@ from sqlflow.notify.shapes import RunOutcome, failed_nodes, run_status
 from sqlflow.project.durations import describe_seconds
 from sqlflow.project.notifications import Channel, FreshnessRule, Notifications
 from sqlflow.state.store import RunRecord
+from sqlflow.statuses import FAILED_STATUSES
 
 MAX_NODE_ALERTS = 10  # node_failed / test_warned alerts per run and event; the run_failed alert lists all
 MAX_MESSAGE = 1000  # characters of one node's error kept in an alert
@@ -75,7 +76,7 @@ class Alert:
             "target": self.target,
             "command": self.command,
             "invocation_id": self.invocation_id,
-            "error": next((p.message for p in self.problems if p.status in ("error", "fail")), None),
+            "error": next((p.message for p in self.problems if p.status in FAILED_STATUSES), None),
             "nodes": [
                 {
                     "unique_id": p.unique_id,

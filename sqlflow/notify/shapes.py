@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from sqlflow import statuses
+from sqlflow.statuses import FAILED_STATUSES, EndedStatus
+
 
 class NodeOutcome(Protocol):
     @property
@@ -44,14 +47,11 @@ class RunOutcome(Protocol):
     def failed(self) -> bool: ...
 
 
-FAILED = frozenset({"error", "fail"})
-
-
 def failed_nodes(result: RunOutcome) -> list[NodeOutcome]:
     """The nodes that errored or whose test failed, in plan order."""
-    return [r for r in result.results if r.status in FAILED]
+    return [r for r in result.results if r.status in FAILED_STATUSES]
 
 
-def run_status(result: RunOutcome) -> str:
+def run_status(result: RunOutcome) -> EndedStatus:
     """How the run ended, as the state store records it: success, error or interrupted."""
-    return "interrupted" if result.interrupted else "error" if result.failed else "success"
+    return statuses.run_status(interrupted=result.interrupted, failed=result.failed)

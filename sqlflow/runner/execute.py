@@ -232,9 +232,10 @@ class _Run:
                             sorter.done(uid)
                     ran_here = False
                     while ready and (pool is None or busy < threads):
-                        uid = ready.next_startable()
-                        if uid is None:
+                        startable = ready.next_startable()
+                        if startable is None:
                             break  # every ready step waits for room in its pool
+                        uid = startable
                         if self._settle(uid):
                             ready.release(uid)
                             sorter.done(uid)

@@ -57,8 +57,7 @@ def start_history(
 
 def finish_history(history: History, result: RunResult, *, ended_at: datetime) -> None:
     """Record how the run ended: success, error or interrupted."""
-    status = "interrupted" if result.interrupted else "error" if result.failed else "success"
-    history.store.finish_run(history.run_id, status, ended_at=ended_at)
+    history.store.finish_run(history.run_id, result.status, ended_at=ended_at)
 
 
 __all__ = ["History", "finish_history", "start_history"]

@@ -13,13 +13,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlflow.artifacts import DBT_VERSION, RUN_RESULTS_SCHEMA
+from sqlflow.statuses import BUILT_STATUSES, FAILED_STATUSES, EndedStatus, NodeStatus, run_status
 
 if TYPE_CHECKING:
     from sqlflow.manifest import Manifest
 
-FAILED_STATUSES = frozenset({"error", "fail"})
-DONE_STATUSES = frozenset({"success", "pass", "warn"})  # what a retry need not run again
-BUILT_STATUSES = frozenset({"success", "pass", "warn", "fail"})  # the node ran: dbt writes a response
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,7 +25,7 @@ class NodeResult:
     unique_id: str
     name: str
     resource_type: str  # model, seed, test
-    status: str
+    status: NodeStatus
     message: str | None = None
     rows_affected: int | None = None
     failures: int | None = None  # tests: the failing rows counted
@@ -96,6 +94,11 @@ class RunResult:
     def failed(self) -> bool:
         """True when a node errored or a test failed (warnings do not count), or the run was interrupted."""
         return self.interrupted or any(r.failed and not r.tolerated for r in self.results)
+
+    @property
+    def status(self) -> EndedStatus:
+        """How the run is recorded: success, error or interrupted."""
+        return run_status(interrupted=self.interrupted, failed=self.failed)
 
     def counts(self) -> dict[str, int]:
         """How many nodes ended in each status."""

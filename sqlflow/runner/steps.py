@@ -38,6 +38,7 @@ from sqlflow.runner.plan import Step
 from sqlflow.runner.results import NodeResult
 from sqlflow.runner.retries import retry_policy, timeout_of
 from sqlflow.state.intervals import Interval
+from sqlflow.statuses import NodeStatus
 
 # (step, interval, rows inserted, seconds): a time-range batch was committed (called on the worker thread)
 IntervalDone = Callable[[Step, Interval, int | None, float], None]
@@ -108,6 +109,7 @@ class StepRunner:
         started_at, clock = datetime.now(UTC), time.perf_counter()
         audits: dict[str, NodeResult] = {}
         rows = None
+        status: NodeStatus
         timer, timed_out = self._timeout(node)
         try:
             if node.late_sql and self.ctx.recompile is not None:  # run_query ... on what is built by now
@@ -391,10 +393,10 @@ class StepRunner:
         )
 
 
-def _sensed(step: Step, outcome: WaitOutcome, settings: PokeSettings) -> tuple[str, str]:
+def _sensed(step: Step, outcome: WaitOutcome, settings: PokeSettings) -> tuple[NodeStatus, str]:
     tries = f"{outcome.pokes} poke{'s' if outcome.pokes != 1 else ''}"
     if outcome.ok:
-        status = "pass" if step.resource_type == "test" else "success"
+        status: NodeStatus = "pass" if step.resource_type == "test" else "success"
         return status, f"{outcome.detail} ({tries}, {describe_duration(round(outcome.waited, 1))})"
     if outcome.cancelled:
         return "skipped", "skipped: cancelled"
@@ -418,7 +420,7 @@ def _test_result(step: Step, outcome: TestOutcome, started_at: datetime, clock: 
 
 def _result(
     step: Step,
-    status: str,
+    status: NodeStatus,
     message: str | None,
     started_at: datetime,
     clock: float,

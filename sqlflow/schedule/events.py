@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 from sqlflow.project.types import ScheduleJob
 from sqlflow.state.store import StateStore, TickRecord
+from sqlflow.statuses import EndedStatus
 
 EventKind = Literal[
     "scheduler_started", "tick_started", "tick_finished", "tick_skipped", "stopping", "stopped", "warning"
@@ -31,7 +32,7 @@ class FireRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FireResult:
-    status: Literal["success", "error", "interrupted"]
+    status: EndedStatus
     message: str = ""
 
 
