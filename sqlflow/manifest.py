@@ -2,7 +2,8 @@
 
 Nodes hold strings, tuples and mappings only (no sqlglot or Jinja objects), so tests build real nodes and the
 manifest serialises to JSON as it is. A compiled node is `dataclasses.replace(node, compiled_sql=...)`.
-Imports nothing from sqlflow but `errors`, `artifacts` and `policies` (the typed run settings of a node).
+Imports nothing from sqlflow but `errors`, `artifacts`, `engines` (quoting) and `policies` (the typed run
+settings of a node).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlflow import artifacts
+from sqlflow.engines import quote_identifier
 from sqlflow.policies import NO_RETRY, POKE_DEFAULTS, PokeSettings, RetryPolicy, TimeRange
 
 
@@ -77,7 +79,7 @@ class Relation:
         parts = [self.schema, self.identifier]
         if include_database and self.database:
             parts.insert(0, self.database)
-        return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+        return ".".join(quote_identifier(p) for p in parts)
 
     def __str__(self) -> str:
         return self.render()

@@ -1,7 +1,7 @@
 """Connections to the engines a project runs on, behind one small `Adapter` protocol.
 
-`open_adapter(target)` imports the engine's module by name (`sqlflow.adapters.duckdb` for a "duckdb" target)
-only when it is called, so importing this package loads no driver.
+`open_adapter(target)` imports the engine's module (`EngineSpec.adapter_module` of `sqlflow.engines`) only
+when it is called, so importing this package loads no driver.
 """
 
 from __future__ import annotations
@@ -10,28 +10,23 @@ import importlib
 import importlib.util
 
 from sqlflow.adapters.base import TMP_SUFFIX, Adapter, Catalog, RelationType, first_line, relation_key
+from sqlflow.engines import ENGINES
 from sqlflow.errors import ConfigError
 from sqlflow.project.types import Target
 
-# target type -> (adapter module, driver package, pip extra); a missing module means "not supported yet"
-ENGINES: dict[str, tuple[str, str, str | None]] = {
-    "duckdb": ("sqlflow.adapters.duckdb", "duckdb", None),
-    "postgres": ("sqlflow.adapters.postgres", "psycopg", "postgres"),
-}
-
 
 def supported_types() -> list[str]:
-    """The target types this installation can open."""
-    return [name for name, (module, _, _) in ENGINES.items() if _module_exists(module)]
+    """The target types this installation can open (a spec whose adapter module is missing: not yet)."""
+    return [name for name, spec in ENGINES.items() if _module_exists(spec.adapter_module)]
 
 
 def open_adapter(target: Target) -> Adapter:
     """Connect to `target` through its engine's adapter; ConfigError for a type sqlflow cannot open."""
-    engine = ENGINES.get(target.type)
+    spec = ENGINES.get(target.type)
     supported = ", ".join(supported_types())
-    if engine is None:
+    if spec is None:
         raise ConfigError(f"unknown target type '{target.type}'", hint=f"supported: {supported}")
-    module_name, driver, extra = engine
+    module_name, driver, extra = spec.adapter_module, spec.driver, spec.extra
     if not _module_exists(module_name):
         hint = f"supported: {supported}"
         if extra:

@@ -3,7 +3,8 @@
 An adapter is a handful of methods (execute, fetch, fetch_arrow, load_arrow, relation_type, list_relations,
 dependent_views, transaction, interrupt, close) plus capability flags as class attributes; the
 materializations read the flags instead of asking which engine they run on. Imports no driver: each
-engine's module imports its own.
+engine's module imports its own. The flags repeat the engine's `EngineSpec` (sqlflow/engines.py); only
+`supports_merge` depends on the version the adapter connects to.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
+from sqlflow.engines import EngineSpec
 from sqlflow.errors import AdapterError
 from sqlflow.manifest import Relation
 
@@ -36,8 +38,9 @@ class Adapter(Protocol):
     same thread runs inside it. Every engine error is raised as `AdapterError` with the engine's message.
     """
 
-    type: ClassVar[str]  # the target type: "duckdb"
-    dialect: ClassVar[str]  # the sqlglot dialect of the engine
+    spec: ClassVar[EngineSpec]  # the engine's entry of sqlflow.engines.ENGINES
+    type: ClassVar[str]  # the target type: spec.name
+    dialect: ClassVar[str]  # the sqlglot dialect of the engine: spec.dialect
     # capabilities
     supports_merge: ClassVar[bool]  # MERGE INTO ... WHEN MATCHED / NOT MATCHED
     replace_table_atomically: ClassVar[bool]  # CREATE OR REPLACE TABLE keeps the old table when it fails

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from sqlflow.adapters.base import Adapter, Catalog, RelationType, explicit_transaction, first_line
+from sqlflow.engines import ENGINES, EngineSpec
 from sqlflow.errors import AdapterError, DatabaseLockedError
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
@@ -32,13 +33,14 @@ _LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 class DuckDBAdapter:
     """A DuckDB database file (or ":memory:") opened once, shared by every worker thread."""
 
-    type: ClassVar[str] = "duckdb"
-    dialect: ClassVar[str] = "duckdb"
+    spec: ClassVar[EngineSpec] = ENGINES["duckdb"]  # the engine's facts, read from the one table
+    type: ClassVar[str] = spec.name
+    dialect: ClassVar[str] = spec.dialect
     supports_merge: ClassVar[bool] = tuple(int(p) for p in duckdb.__version__.split(".")[:2]) >= (1, 4)
-    replace_table_atomically: ClassVar[bool] = True
-    replace_view: ClassVar[bool] = True
-    reads_csv_in_sql: ClassVar[bool] = True
-    case_insensitive_identifiers: ClassVar[bool] = True
+    replace_table_atomically: ClassVar[bool] = spec.replace_table_atomically
+    replace_view: ClassVar[bool] = spec.replace_view
+    reads_csv_in_sql: ClassVar[bool] = spec.reads_files_in_sql
+    case_insensitive_identifiers: ClassVar[bool] = spec.case_insensitive_identifiers
 
     def __init__(self, target: Target) -> None:
         settings = target.settings

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import psycopg
 
 from sqlflow.adapters.base import Adapter, Catalog, RelationType, explicit_transaction, first_line
+from sqlflow.engines import ENGINES, EngineSpec
 from sqlflow.errors import AdapterError, ConfigError
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
@@ -62,13 +63,14 @@ _ARROW_TYPES = (
 class PostgresAdapter:
     """A PostgreSQL database; each thread gets its own connection on first use."""
 
-    type: ClassVar[str] = "postgres"
-    dialect: ClassVar[str] = "postgres"
+    spec: ClassVar[EngineSpec] = ENGINES["postgres"]  # the engine's facts, read from the one table
+    type: ClassVar[str] = spec.name
+    dialect: ClassVar[str] = spec.dialect
     supports_merge: ClassVar[bool] = True  # set per server version in __init__
-    replace_table_atomically: ClassVar[bool] = False  # no CREATE OR REPLACE TABLE: build aside and swap
-    replace_view: ClassVar[bool] = False  # CREATE OR REPLACE VIEW cannot drop or retype columns
-    reads_csv_in_sql: ClassVar[bool] = False
-    case_insensitive_identifiers: ClassVar[bool] = False
+    replace_table_atomically: ClassVar[bool] = spec.replace_table_atomically
+    replace_view: ClassVar[bool] = spec.replace_view
+    reads_csv_in_sql: ClassVar[bool] = spec.reads_files_in_sql
+    case_insensitive_identifiers: ClassVar[bool] = spec.case_insensitive_identifiers
 
     def __init__(self, target: Target) -> None:
         settings = dict(target.settings)

@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from sqlflow.adapters.base import RelationType
+from sqlflow.engines import ENGINES, quote_identifier, quote_string
 from sqlflow.manifest import Relation
 
-# dialects whose identifiers are "double quoted" (inner quotes doubled) and strings 'single quoted'
-ANSI_QUOTING = frozenset({"duckdb", "postgres"})
+# the dialects of the engines sqlflow runs on: identifiers and strings quoted by their EngineSpec
+ANSI_QUOTING = frozenset(spec.dialect for spec in ENGINES.values())
 # dbt's aliases, so a model's incremental_predicates can name the table's rows and the new rows as in dbt
 TARGET_ALIAS = "DBT_INTERNAL_DEST"
 SOURCE_ALIAS = "DBT_INTERNAL_SOURCE"
@@ -38,7 +39,7 @@ def quote(name: str, dialect: str) -> str:
     ('"we""ird"', '`x`')
     """
     if dialect in ANSI_QUOTING:  # the engines sqlflow runs on: no need to load sqlglot on the hot path
-        return '"' + name.replace('"', '""') + '"'
+        return quote_identifier(name)
     from sqlglot import exp
 
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
@@ -51,7 +52,7 @@ def string_literal(value: str, dialect: str) -> str:
     "'it''s'"
     """
     if dialect in ANSI_QUOTING:
-        return "'" + value.replace("'", "''") + "'"
+        return quote_string(value)
     from sqlglot import exp
 
     return exp.Literal.string(value).sql(dialect=dialect)

@@ -20,6 +20,7 @@ import yaml
 from sqlflow.compile import compile_project
 from sqlflow.compile.compiler import LateCompile
 from sqlflow.compile.lint import LintWarning, lint
+from sqlflow.engines import ENGINES, engine
 from sqlflow.errors import ConfigError
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, SensorNode
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from sqlflow.runner.results import RunResult
     from sqlflow.state.store import StateStore
 
-ENGINE_DIALECTS: Mapping[str, str] = {"duckdb": "duckdb", "postgres": "postgres"}
+ENGINE_DIALECTS: Mapping[str, str] = {name: spec.dialect for name, spec in ENGINES.items()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,13 +139,8 @@ def compile_all(
 
 
 def engine_dialect(project: Project) -> str:
-    try:
-        return ENGINE_DIALECTS[project.target.type]
-    except KeyError:
-        raise ConfigError(
-            f"unknown target type '{project.target.type}'",
-            hint="supported: " + ", ".join(sorted(ENGINE_DIALECTS)),
-        ) from None
+    """The sqlglot dialect of the target's engine; ConfigError for a type sqlflow does not know."""
+    return engine(project.target.type).dialect
 
 
 def connect(project: Project) -> Adapter:
@@ -153,9 +149,10 @@ def connect(project: Project) -> Adapter:
     from sqlflow.adapters import open_adapter  # the engine loads only when something runs
 
     target = project.target
-    if target.type == "duckdb":
+    setting = engine(target.type).file_search_path_setting
+    if setting is not None:
         options = dict(target.settings.get("settings") or {})
-        options.setdefault("file_search_path", str(project.root))
+        options.setdefault(setting, str(project.root))
         target = dataclasses.replace(target, settings={**target.settings, "settings": options})
     return open_adapter(target)
 
@@ -236,13 +233,13 @@ def state_schema(project: Project) -> str:
     """The schema of the target's state store: the target's `state_schema`; else `sqlflow_state` when the
     target uses its engine's default schema (main, public), and `<schema>_sqlflow_state` otherwise, so
     targets sharing a database (one schema per developer) never share run history or interval ledgers."""
-    from sqlflow.project.profiles import DEFAULT_SCHEMA as ENGINE_SCHEMAS
     from sqlflow.state.store import DEFAULT_SCHEMA
 
     target = project.target
     if target.settings.get("state_schema"):
         return str(target.settings["state_schema"])
-    if target.schema == ENGINE_SCHEMAS.get(target.type):
+    spec = ENGINES.get(target.type)
+    if spec is not None and target.schema == spec.default_schema:
         return DEFAULT_SCHEMA
     return f"{target.schema}_{DEFAULT_SCHEMA}"
 

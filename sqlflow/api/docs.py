@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlflow.api.core import Options, compile_all, connect, state_schema
+from sqlflow.engines import engine
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import Manifest
 from sqlflow.project.types import Project
@@ -61,7 +62,7 @@ def docs_facts(project: Project, manifest: Manifest, *, runs: bool = True) -> Fa
     from sqlflow.docs.facts import Facts, read_facts
 
     target = project.target
-    if target.type == "duckdb":
+    if engine(target.type).database_is_file:  # a file never built: nothing to read, and no file made
         path = str(target.settings.get("path") or ":memory:")
         if path.startswith(":memory:") or ("://" not in path and not Path(path).exists()):
             note = "the database has not been built yet (run `sqlflow build`)"

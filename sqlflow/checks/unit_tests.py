@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlflow.adapters import Adapter
 from sqlflow.compile.unit_tests import DIFF_COLUMN, actual_sql, quote, unit_test_sql
+from sqlflow.engines import for_dialect
 from sqlflow.errors import NodeFailedError, SqlflowError
 from sqlflow.manifest import TestNode
 
@@ -97,7 +98,8 @@ def _column_types(adapter: Adapter, query: str, *, what: str) -> dict[str, str]:
         ) from exc
     if not names:
         return {}
-    typeof = "pg_typeof" if adapter.dialect == "postgres" else "typeof"
+    spec = for_dialect(adapter.dialect)
+    typeof = spec.typeof_function if spec is not None else "typeof"
     listed = ", ".join(f"cast({typeof}({quote(n)}) as varchar)" for n in names)
     _, rows = adapter.fetch(
         f"select {listed} from (select 1 as sqlflow_one) as sqlflow_one "

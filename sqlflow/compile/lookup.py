@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlflow.engines import quote_identifier
 from sqlflow.errors import SourceLocation, UnknownRefError, did_you_mean
 from sqlflow.manifest import Relation
 from sqlflow.project.types import Target
@@ -33,14 +34,14 @@ def render_relation(
     if include_database and relation.database:
         parts.insert(0, ("database", relation.database))
     return ".".join(
-        p if quoting.get(kind, True) is False else '"' + p.replace('"', '""') + '"' for kind, p in parts
+        p if quoting.get(kind, True) is False else quote_identifier(p) for kind, p in parts
     )
 
 
 def ephemeral_cte(name: str) -> str:
     """The CTE name an ephemeral model is inlined as, quoted when it is not a plain lower-case name."""
     cte = EPHEMERAL_PREFIX + name
-    return cte if _PLAIN_NAME.match(cte) else '"' + cte.replace('"', '""') + '"'
+    return cte if _PLAIN_NAME.match(cte) else quote_identifier(cte)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,17 @@ from sqlglot.optimizer.scope import Scope, build_scope, find_all_in_scope
 from sqlglot.schema import MappingSchema
 
 from sqlflow.compile.lookup import EPHEMERAL_PREFIX
+from sqlflow.engines import ENGINES
 from sqlflow.manifest import Manifest, ModelNode
 
 EXTERNAL = "external:"  # ColumnRef.node of a relation no node names: "external:<the relation's SQL>"
-# how engines compare names: DuckDB ignores case even when quoted, PostgreSQL folds unquoted names to lower
-# case; for other dialects sqlglot's normalize_identifiers pass decides
-FOLDING: Mapping[str, str] = {"duckdb": "all", "postgres": "unquoted"}
+# how engines compare names (their EngineSpec): "all" ignores case even when quoted (DuckDB), "unquoted"
+# folds unquoted names to lower case (PostgreSQL); for other dialects sqlglot's normalize_identifiers decides
+FOLDING: Mapping[str, str] = {
+    spec.dialect: "all" if spec.case_insensitive_identifiers else "unquoted"
+    for spec in ENGINES.values()
+    if spec.case_insensitive_identifiers or spec.identifier_folding == "lower"
+}
 
 
 @dataclass(frozen=True, slots=True, order=True)

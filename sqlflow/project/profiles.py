@@ -3,7 +3,8 @@
 Looked up in: the `profiles_dir` argument, $SQLFLOW_PROFILES_DIR, the project folder, ~/.sqlflow/.
 `{{ env_var('X') }}` / `{{ env_var('X', 'default') }}` in values is rendered with Jinja (imported only
 when a value holds a template), with nothing but env_var in its context.
-Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
+Imports only `sqlflow.errors`, `sqlflow.engines` (what each target type is), `sqlflow.manifest` and this
+package.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlflow.engines import ENGINES, TARGET_TYPES
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean, relative_path
 from sqlflow.project.types import Target
 from sqlflow.project.yamlfile import (
@@ -28,9 +30,8 @@ from sqlflow.project.yamlfile import (
 )
 
 PROFILES_FILE = "profiles.yml"
+EMBEDDED = ENGINES["duckdb"]  # the engine of a project without a profile
 ENV_PROFILES_DIR = "SQLFLOW_PROFILES_DIR"
-TARGET_TYPES = ("duckdb", "postgres")
-DEFAULT_SCHEMA = {"duckdb": "main", "postgres": "public"}
 DEFAULT_TARGET = "default"
 
 
@@ -56,8 +57,8 @@ def default_target(root: Path, project_name: str, profile_name: str) -> Target:
     return Target(
         name=DEFAULT_TARGET,
         profile_name=profile_name,
-        type="duckdb",
-        schema="main",
+        type=EMBEDDED.name,
+        schema=EMBEDDED.default_schema,
         database=project_name,
         settings={"path": str(root / f"{project_name}.duckdb")},
         profiles_file=None,
@@ -174,9 +175,10 @@ def _build_target(
             f"'threads' of {context} must be a whole number of at least 1, not {threads!r}",
             location=key_location(shown, raw, "threads"),
         )
-    schema = settings.pop("schema", None) or DEFAULT_SCHEMA[engine]
+    spec = ENGINES[engine]
+    schema = settings.pop("schema", None) or spec.default_schema
     database: str | None = settings.pop("database", None)
-    if engine == "duckdb":
+    if spec.database_is_file:
         path = str(settings.get("path") or ":memory:")
         if path.startswith(":memory:"):
             database = database or "memory"

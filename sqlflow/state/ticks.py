@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlflow.engines import for_dialect
 from sqlflow.errors import AdapterError
 from sqlflow.state.sql import StoreSQL, _utc
 
@@ -57,7 +58,8 @@ class ScheduleTicks(StoreSQL):
         t, name = self._t("schedule_ticks"), self._s(schedule)
         try:
             with self.adapter.transaction():
-                if self._d == "postgres":
+                spec = for_dialect(self._d)
+                if spec is not None and spec.advisory_locks:  # schedulers sharing the store take turns
                     key = self._lock_key(schedule)
                     _, rows = self.adapter.fetch(f"SELECT pg_try_advisory_xact_lock({key})")
                     if not rows[0][0]:

@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlflow.compile.jinja.crossdb import translate_type
 from sqlflow.compile.jinja.dbt_context import Column, Queries, Where
+from sqlflow.engines import quote_identifier, quote_string
 from sqlflow.errors import SourceLocation, TemplateError
 
 # -- relations --------------------------------------------------------------------------------------------
 
 
 def quote(part: str) -> str:
-    return '"' + str(part).replace('"', '""') + '"'
+    return quote_identifier(str(part))
 
 
 class DbtRelation:
@@ -176,7 +177,7 @@ class Adapter:
 
 
 def _escape(value: Any) -> str:
-    return str(value).replace("'", "''")
+    return quote_string(value)[1:-1]  # the literal's body: inner quotes doubled
 
 
 class DbtNamespace:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from sqlflow.engines import quote_identifier
 from sqlflow.errors import SourceLocation, TemplateError
 
 Query = Callable[[str], tuple[Sequence[str], Sequence[Sequence[Any]]]]
@@ -87,7 +88,7 @@ class Column:
 
     @property
     def quoted(self) -> str:
-        return '"' + self.name.replace('"', '""') + '"'
+        return quote_identifier(self.name)
 
     def __repr__(self) -> str:
         return f"<Column {self.name} {self.data_type or ''}>".replace(" >", ">")

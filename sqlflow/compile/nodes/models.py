@@ -17,9 +17,7 @@ from sqlflow.compile.nodes.analyse import Analysed, Job, RenderedText, analyse, 
 from sqlflow.compile.nodes.dbt_nodes import node_doc
 from sqlflow.compile.nodes.drafts import Compiled, Draft, Rendered
 from sqlflow.compile.nodes.time_range import resolver_for
-
-# target dialects whose engine reads files in SQL (read_csv ...); for the others sqlflow loads CSV files
-READS_FILES_IN_SQL = frozenset({"duckdb"})
+from sqlflow.engines import reads_files_in_sql
 
 
 def render_pass1(c: CompileContext, draft: Draft) -> Draft:
@@ -61,7 +59,8 @@ def model_job(c: CompileContext, draft: Draft, *, incremental: bool, execute: bo
         final = RenderedText(rendered.sql, rendered.refs, rendered.sources)
     this = c.lookup.by_uid.get(draft.unique_id)
     load_into = None
-    if c.target_dialect not in READS_FILES_IN_SQL and draft.kind != "test" and draft.relation:
+    # an engine that cannot read files in SQL (read_csv ...) gets them loaded into tables by the runner
+    if not reads_files_in_sql(c.target_dialect) and draft.kind != "test" and draft.relation:
         from sqlflow.compile.sql.file_loads import LoadInto
 
         load_into = LoadInto(c.target_dialect, draft.relation, draft.unique_id)

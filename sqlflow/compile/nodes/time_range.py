@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlflow.compile.context import CompileContext
 from sqlflow.compile.nodes.drafts import Draft
+from sqlflow.engines import quote_identifier
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import TIME_RANGE_STRATEGIES
 
@@ -29,7 +30,7 @@ def resolver_for(
             column = c.time_columns.get(c.lookup.ref(args, location).unique_id)
         if column is None:
             return relation, text
-        quoted = '"' + column.replace('"', '""') + '"'
+        quoted = quote_identifier(column)
         filtered = (
             f"(select * from {text} where {quoted} >= '__sqlflow_start__' and {quoted} < '__sqlflow_end__')"
         )

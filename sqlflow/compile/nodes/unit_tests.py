@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlflow.compile.cache import digest
 from sqlflow.compile.nodes.configs import node_config
 from sqlflow.compile.nodes.models import model_dialect
+from sqlflow.engines import quote_identifier, quote_string
 from sqlflow.errors import ConfigError, SourceLocation, UnknownRefError, did_you_mean
 from sqlflow.manifest import TestNode
 from sqlflow.project.types import UnitTestSpec
@@ -40,7 +41,7 @@ ACTUAL, EXPECTED = "dbt_internal_unit_test_actual", "dbt_internal_unit_test_expe
 
 
 def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return quote_identifier(name)
 
 
 def literal(value: Any) -> str:
@@ -63,7 +64,7 @@ def literal(value: Any) -> str:
         )
     if isinstance(value, list | dict):
         value = json.dumps(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_string(value)
 
 
 def rows_select(
