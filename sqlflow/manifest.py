@@ -223,6 +223,12 @@ class ModelNode:
     def tags(self) -> tuple[str, ...]:
         return self.config.tags
 
+    @property
+    def build_kind(self) -> str:
+        """How the node is built: its `materialized` config for a model, else its kind (seed, snapshot,
+        analysis). The one answer the plan, the materializations and the docs ask for."""
+        return self.config.materialized if self.resource_type == "model" else self.resource_type
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestNode:

@@ -32,14 +32,9 @@ MATERIALIZERS: Mapping[str, Materializer] = {
 }
 
 
-def materialization_of(node: ModelNode) -> str:
-    """ "seed" for a seed, else the model's `materialized` config."""
-    return "seed" if node.resource_type == "seed" else node.config.materialized
-
-
 def materialize(node: ModelNode, ctx: BuildContext) -> BuildResult:
     """Build `node`'s relation; raises AdapterError (the engine refused) or NodeFailedError (bad config)."""
-    kind = materialization_of(node)
+    kind = node.build_kind
     if kind == "ephemeral":
         return BuildResult(None, "EPHEMERAL (inlined)")
     build = MATERIALIZERS.get(kind)
@@ -89,7 +84,6 @@ __all__ = [
     "BuildContext",
     "BuildResult",
     "RelationCache",
-    "materialization_of",
     "materialize",
     "materialize_audited",
 ]

@@ -255,8 +255,7 @@ def _is_snapshot(node: object) -> bool:
 def _audited(node: object) -> bool:
     if not isinstance(node, ModelNode):
         return False
-    kind = node.resource_type if node.resource_type != "model" else node.config.materialized
-    return kind in AUDITED
+    return node.build_kind in AUDITED
 
 
 def _gates(node: object, command: str, is_audit: bool) -> bool:
@@ -300,7 +299,7 @@ def _step(
         unique_id=node.unique_id,
         resource_type=node.resource_type,
         name=node.name,
-        materialized=node.resource_type if node.resource_type != "model" else node.config.materialized,
+        materialized=node.build_kind,
         relation=node.relation,
         waits_for=waits_for,
         audits=audits,
