@@ -121,6 +121,19 @@ def test_time_range_settings_fail_the_compile_at_their_line(compile_files, setti
         compile_files({"models/daily.sql": TIME_RANGE % settings})
 
 
+@pytest.mark.parametrize("command", [["compile"], ["run", "--dry-run"]])
+def test_compile_and_a_dry_run_exit_1_naming_the_line(write, command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from sqlflow.cli.main import cli
+
+    root = write({"models/m.sql": "select 1 as n\n{{ config(timeout='later') }}\n"})
+    args = ["--no-color", *command, "--project-dir", str(root)]
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "models/m.sql:2: 'later' is not a duration (timeout of m)" in result.output
+
+
 def test_a_bad_sensor_setting_fails_the_compile_at_its_line(compile_files) -> None:
     files = {
         "models/a.sql": "select 1 as n\n",
