@@ -192,11 +192,11 @@ def open_adapter(target: Target) -> Adapter:
 
 
 def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return DuckDBAdapter.spec.quote(name)
 
 
 def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return DuckDBAdapter.spec.string_literal(value)
 
 
 def _statement_error(exc: duckdb.Error | RuntimeError) -> BaseException:

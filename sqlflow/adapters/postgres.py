@@ -338,7 +338,7 @@ def _pg_type(arrow_type: Any) -> str:
 
 
 def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return PostgresAdapter.spec.quote(name)
 
 def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return PostgresAdapter.spec.string_literal(value)

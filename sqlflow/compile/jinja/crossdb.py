@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlflow.engines import quote_string
 from sqlflow.errors import TemplateError
 
 # api.Column.translate_type of dbt's base Column (dbt-duckdb and dbt-postgres keep it)
@@ -145,7 +146,7 @@ def builtin_macros(adapter: str) -> dict[str, Callable[..., Any]]:
         return f"cast({field} as {type})"
 
     def escape_single_quotes(expression: Any) -> str:
-        return str(expression).replace("'", "''")
+        return quote_string(expression)[1:-1]  # the literal's body: inner quotes doubled
 
     macros: dict[str, Callable[..., Any]] = {
         "datediff": _duckdb_datediff if adapter == "duckdb" else _postgres_datediff,
