@@ -2,7 +2,7 @@
 
 Nodes hold strings, tuples and mappings only (no sqlglot or Jinja objects), so tests build real nodes and the
 manifest serialises to JSON as it is. A compiled node is `dataclasses.replace(node, compiled_sql=...)`.
-Imports nothing from sqlflow but `errors`, `artifacts`, `engines` (quoting) and `policies` (the typed run
+Imports nothing from sqlflow but `errors`, `engines` (quoting) and `policies` (the typed run
 settings of a node).
 """
 
@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlflow import artifacts
 from sqlflow.engines import quote_identifier
 from sqlflow.policies import NO_RETRY, POKE_DEFAULTS, PokeSettings, RetryPolicy, TimeRange
 
@@ -374,40 +373,3 @@ class Manifest:
         for node in self.nodes.values():
             if isinstance(node, SensorNode):
                 yield node
-
-    def to_json(self) -> dict[str, Any]:
-        """The manifest.json document, in dbt's manifest v12 schema (docs/manifest.md, sqlflow.artifacts)."""
-        test_schema = self._target_schema() + artifacts.TEST_AUDIT_SUFFIX
-        database = next((m.relation.database for m in self.models()), None)
-        nodes: dict[str, Any] = {}
-        unit_tests: dict[str, Any] = {}  # dbt keeps unit tests out of `nodes`
-        for uid, node in self.nodes.items():
-            if isinstance(node, SensorNode):
-                nodes[uid] = artifacts.sensor_document(node)
-            elif isinstance(node, TestNode) and node.test_type == "unit":
-                unit_tests[uid] = artifacts.unit_test_document(node)
-            else:
-                nodes[uid] = artifacts.node_document(node, test_schema=test_schema, database=database)
-        child_map: dict[str, list[str]] = {uid: [] for uid in [*self.sources, *self.nodes]}
-        for node in self.nodes.values():
-            for dep in node.depends_on:
-                child_map.setdefault(dep, []).append(node.unique_id)
-        dialects = {"dialect": self.dialect, "target_dialect": self.target_dialect}
-        return {
-            "metadata": artifacts.manifest_metadata(self.metadata, self.project_name, dialects),
-            "nodes": nodes,
-            "sources": {uid: artifacts.source_document(s) for uid, s in self.sources.items()},
-            **{key: {} for key in artifacts.EMPTY_SECTIONS},
-            "unit_tests": unit_tests,
-            "parent_map": {uid: list(n.depends_on) for uid, n in self.nodes.items()}
-            | {uid: [] for uid in self.sources},
-            "child_map": {k: sorted(v) for k, v in child_map.items()},
-        }
-
-    def _target_schema(self) -> str:
-        """The target's schema: that of a model that sets no schema of its own (dbt's test audit schema
-        is named after it)."""
-        for model in self.models():
-            if model.resource_type == "model" and model.config.schema is None:
-                return model.relation.schema
-        return "main"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sqlflow.artifacts import manifest_document
 from sqlflow.compile import compile_project
 from sqlflow.compile.compiler import LateCompile
 from sqlflow.compile.lint import LintWarning, lint
@@ -192,7 +193,7 @@ def write_compiled(project: Project, manifest: Manifest) -> None:
     for stale in index.keys() - new_index.keys():
         (compiled_root / stale).unlink(missing_ok=True)
     write_json(index_path, new_index)
-    write_json(out / "manifest.json", manifest.to_json())
+    write_json(out / "manifest.json", manifest_document(manifest))
 
 
 def previous_results(project: Project) -> dict[str, str] | None:

@@ -34,6 +34,7 @@ from sqlflow.api.core import (
     write_compiled,
     write_json,
 )
+from sqlflow.artifacts import run_results_document
 from sqlflow.compile.compiler import LateCompile
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import Manifest, ModelNode
@@ -241,7 +242,7 @@ class RunSession:
         ran = self._as_ran(manifest)
         if ran is not manifest:  # the artifacts hold the SQL that ran
             write_compiled(project, ran)
-        doc = result.to_json(ran)
+        doc = run_results_document(result, ran)
         doc.setdefault("args", {}).update(args)
         doc.setdefault("metadata", {})["invocation_id"] = self.invocation_id
         write_json(project.target_dir / "run_results.json", doc)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sqlflow.artifacts import manifest_document
 from sqlflow.manifest import ModelNode, Relation
 
 from .conftest import SHOP
@@ -94,7 +95,7 @@ def test_metadata(compile_files) -> None:
     }
     assert manifest.project_name == "shop"
     assert (manifest.dialect, manifest.target_dialect) == ("duckdb", "duckdb")
-    assert manifest.to_json()["nodes"]["model.shop.orders"]["compiled_code"]
+    assert manifest_document(manifest)["nodes"]["model.shop.orders"]["compiled_code"]
 
 
 def test_sql_without_rewrites_is_kept_as_written(compile_files) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sqlflow.artifacts import manifest_document
 from sqlflow.compile import compile_project
 from sqlflow.errors import TranspileError
 from sqlflow.manifest import FileLoad, ModelNode, Relation
@@ -83,7 +84,7 @@ def test_the_manifest_json_lists_the_loads(compile_files) -> None:
     manifest = compile_files(
         {EVENTS: "select * from read_csv('x.csv', header = false)"}, target_dialect="postgres"
     )
-    doc = manifest.to_json()["nodes"]["model.shop.stg_events"]["config"]["sqlflow"]["file_loads"]
+    doc = manifest_document(manifest)["nodes"]["model.shop.stg_events"]["config"]["sqlflow"]["file_loads"]
     relation = model(manifest, "stg_events").file_loads[0].relation
     assert doc == [
         {

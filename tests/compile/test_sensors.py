@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sqlflow.artifacts import manifest_document
 from sqlflow.compile import compile_project, compiler
 from sqlflow.errors import ConfigError, CycleError, SqlSyntaxError, UnknownRefError
 from sqlflow.graph import build_dag
@@ -81,10 +82,10 @@ def test_sensor_nodes(compile_files) -> None:
     }
     assert sql.depends_on == ("model.shop.customers", "model.shop.stg_orders")
     assert (sql.backoff, sql.max_poke_interval, sql.description) == (True, 300.0, "Orders arrived today.")
-    doc = manifest.to_json()["nodes"]["sensor.shop.orders_loaded"]
+    doc = manifest_document(manifest)["nodes"]["sensor.shop.orders_loaded"]
     assert doc["resource_type"] == "sensor"
     assert doc["depends_on"] == {"macros": [], "nodes": ["model.shop.customers", "model.shop.stg_orders"]}
-    json.dumps(manifest.to_json())
+    json.dumps(manifest_document(manifest))
 
 
 def test_a_model_reading_a_file_waits_for_the_file_sensor_covering_it(compile_files) -> None:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from sqlflow.artifacts import manifest_document
 from sqlflow.compile import compile_project
 from sqlflow.errors import ConfigError, TemplateError, UnknownRefError
 from sqlflow.manifest import ModelNode, NodeConfig, Relation
@@ -112,8 +113,10 @@ def test_several_blocks_in_one_file_keep_their_line_numbers(compile_files) -> No
     assert second.config.unique_key == ("id", "name")
     assert second.config.hard_deletes == "invalidate"  # the older spelling
     assert first.path == second.path == "snapshots/pair.sql"
-    with pytest.raises(UnknownRefError, match=exactly("snapshots/pair.sql:9: unknown ref 'stg_custmers' "
-                                                      "(did you mean 'stg_customers'?)")):
+    with pytest.raises(
+        UnknownRefError,
+        match=exactly("snapshots/pair.sql:9: unknown ref 'stg_custmers' (did you mean 'stg_customers'?)"),
+    ):
         compile_files({"snapshots/pair.sql": two.replace("ref('stg_customers')", "ref('stg_custmers')")})
 
 
@@ -214,7 +217,7 @@ def test_config_from_the_snapshots_tree_and_legacy_target_schema(compile_files) 
     assert b.config.hard_deletes == "new_record"
     assert b.inferred_columns[-1] == "dbt_is_deleted"
     assert "snapshot.shop.ignored" not in manifest.nodes
-    assert manifest.to_json()["nodes"]["snapshot.shop.a"]["resource_type"] == "snapshot"
+    assert manifest_document(manifest)["nodes"]["snapshot.shop.a"]["resource_type"] == "snapshot"
 
 
 def test_property_entries_need_a_snapshot(compile_files) -> None:

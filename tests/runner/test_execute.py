@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sqlflow.adapters import Adapter
+from sqlflow.artifacts import result_document, run_results_document
 from sqlflow.manifest import Manifest
 from sqlflow.runner.events import ListReporter, NullReporter, RunEvent
 from sqlflow.runner.execute import execute_plan
@@ -155,7 +156,7 @@ def test_failure_skips_descendants_and_independent_branch_goes_on(adapter: Adapt
     assert messages(result)["d"] == "skipped: upstream b failed"
     assert result.failed
     skipped = result.get(uid("d"))
-    assert skipped.started_at is None and skipped.to_json()["timing"] == []
+    assert skipped.started_at is None and result_document(skipped)["timing"] == []
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -210,7 +211,7 @@ def test_tests_pass_fail_warn_with_counts_and_samples(adapter: Adapter, project:
     assert by_name["limit__nums"].failures == 4
     assert by_name["pass__nums"].failures == 0 and by_name["pass__nums"].sample_rows == ()
     assert by_name["broken__nums"].message.startswith("Catalog Error: Table with name nope does not exist!")
-    doc = result.to_json()
+    doc = run_results_document(result)
     fail_doc = next(r for r in doc["results"] if r["unique_id"] == uid("fail__nums"))
     assert fail_doc["failures"] == 6 and len(fail_doc["adapter_response"]["sample_rows"]) == 5
     # a warning does not fail a build nor skip what is downstream; a failure does (here as an audit of nums)
@@ -280,7 +281,7 @@ def test_empty_plan(adapter: Adapter, project: Path) -> None:
 
 def test_run_results_json_shape(adapter: Adapter, project: Path) -> None:
     result = run(shop(), adapter, project)
-    doc = json.loads(json.dumps(result.to_json()))
+    doc = json.loads(json.dumps(run_results_document(result)))
     assert set(doc) == {"metadata", "results", "elapsed_time", "args"}
     assert doc["metadata"]["dbt_schema_version"] == "https://schemas.getdbt.com/dbt/run-results/v6.json"
     assert doc["metadata"]["generated_at"].endswith("Z")

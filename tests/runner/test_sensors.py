@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sqlflow.adapters import Adapter
+from sqlflow.artifacts import run_results_document
 from sqlflow.manifest import Manifest
 from sqlflow.runner.events import NullReporter, Reporter, RunEvent
 from sqlflow.runner.execute import execute_plan
@@ -90,7 +91,7 @@ def test_file_sensor_times_out_and_soft_fails_its_subgraph(adapter: Adapter, tmp
     assert messages(result)["report"] == "skipped: upstream wait_landing timed out (soft fail)"
     sensed = result.get(uid("wait_landing"))
     assert sensed.started_at is not None and sensed.execution_time >= 0.4  # it waited its whole timeout
-    entry = next(r for r in result.to_json()["results"] if r["unique_id"] == uid("wait_landing"))
+    entry = next(r for r in run_results_document(result)["results"] if r["unique_id"] == uid("wait_landing"))
     assert entry["status"] == "skipped" and entry["timing"]  # it ran: it has a timing
 
 

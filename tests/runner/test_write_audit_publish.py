@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sqlflow.adapters import Adapter
+from sqlflow.artifacts import run_results_document
 from sqlflow.manifest import Manifest
 from sqlflow.runner.events import ListReporter, NullReporter, Reporter
 from sqlflow.runner.execute import execute_plan
@@ -103,7 +104,7 @@ def test_failing_blocking_test_keeps_the_old_table_and_skips_descendants(
     event = next(e for e in reporter.events if e.kind == "node_finished" and e.name == "unique__orders_id")
     assert event.status == "fail" and event.rows == 3
     assert event.sample == (("id", "n"), ((1, 2), (2, 2), (3, 2)))
-    doc = result.to_json()
+    doc = run_results_document(result)
     entry = next(r for r in doc["results"] if r["unique_id"] == uid("unique__orders_id"))
     assert entry["failures"] == 3 and len(entry["adapter_response"]["sample_rows"]) == 3
 

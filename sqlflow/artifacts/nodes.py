@@ -1,75 +1,16 @@
-"""dbt's artifact shapes: manifest.json (schema v12) and run_results.json (v6) entries built from nodes.
-
-Tools written for dbt read these files, and some (dbt-artifacts-parser, dbt's own JSON schemas) refuse
-keys dbt does not know. So every node and result carries dbt's keys, with dbt's values, and sqlflow's own
-facts go where dbt's schemas allow any key: a node's `config.sqlflow`, a result's `adapter_response`,
-`metadata.env`. Sensor nodes (resource_type `sensor`) are sqlflow's alone and break strict dbt parsers;
-a dbt project has none. Nodes are read by attribute (duck-typed), so this module imports nothing from
-sqlflow and `manifest` can use it.
-"""
+"""The entries of manifest.json, in dbt's shapes: a model, seed, snapshot or test node, a source, a unit
+test, a sensor, and the metadata."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-# the dbt release whose artifact schemas these follow; tools read `dbt_version` to know what to expect
-DBT_VERSION = "1.10.0"
-MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
-RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
-TEST_AUDIT_SUFFIX = "_dbt_test__audit"  # dbt's schema for stored test failures, after the target schema
-# top-level manifest keys dbt writes that sqlflow has nothing for (yet)
-EMPTY_SECTIONS = (
-    "macros",
-    "docs",
-    "exposures",
-    "metrics",
-    "groups",
-    "selectors",
-    "disabled",
-    "group_map",
-    "saved_queries",
-    "semantic_models",
-)
-# node attributes that are sqlflow's, not dbt's: written under config.sqlflow when they hold something
-SQLFLOW_FACTS = (
-    "incremental_sql",
-    "external_tables",
-    "inferred_columns",
-    "file_reads",
-    "file_loads",
-    "test_type",
-    "test_name",
-    "kwargs",
-    "line",
-)
+from sqlflow.artifacts.plain import DBT_VERSION, MANIFEST_SCHEMA, SQLFLOW_FACTS, plain
+from sqlflow.manifest import ColumnInfo, ModelNode, NodeConfig, SensorNode, SourceNode, TestNode
 
 
-def plain(value: Any) -> Any:
-    """Dataclasses, mappings and tuples as JSON-able dicts and lists.
-
-    >>> plain({"a": (1, 2)})
-    {'a': [1, 2]}
-    """
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    names = _FIELD_NAMES.get(type(value))
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: plain(getattr(value, name)) for name in names}
-    return value
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass -> its field names (read once per class)
-
-
-def node_config(config: Any, resource_type: str) -> dict[str, Any]:
+def node_config(config: NodeConfig, resource_type: str) -> dict[str, Any]:
     """A node's config in dbt's spelling (`pre-hook` with {sql, transaction, index}, `unique_key` a string
     or a list, `check_cols` "all" or a list, `severity` upper case), sqlflow's extra keys kept."""
     doc = plain(config)
@@ -92,7 +33,7 @@ def node_config(config: Any, resource_type: str) -> dict[str, Any]:
     return doc
 
 
-def _columns(columns: Any) -> dict[str, Any]:
+def _columns(columns: Sequence[ColumnInfo]) -> dict[str, Any]:
     return {
         c.name: {
             "name": c.name,
@@ -115,7 +56,7 @@ def _resource_path(path: str) -> str:
 
 
 def node_document(
-    node: Any, *, test_schema: str | None = None, database: str | None = None
+    node: ModelNode | TestNode, *, test_schema: str | None = None, database: str | None = None
 ) -> dict[str, Any]:
     """A model, seed, snapshot or test node as dbt writes it in manifest.json's `nodes`.
 
@@ -124,14 +65,14 @@ def node_document(
     kind = node.resource_type
     config = node_config(node.config, kind)
     doc: dict[str, Any] = {"unique_id": node.unique_id, "name": node.name, "resource_type": kind}
-    relation = getattr(node, "relation", None)
+    relation = node.relation if isinstance(node, ModelNode) else None
     if relation is not None:
         doc |= {"database": relation.database, "schema": relation.schema, "alias": relation.identifier}
         doc["relation_name"] = relation.render(include_database=True)
     else:
         doc |= {"database": database, "schema": test_schema or "main", "alias": node.name}
         doc["relation_name"] = None
-    generic = kind == "test" and node.test_type != "singular"
+    generic = isinstance(node, TestNode) and node.test_type != "singular"
     doc |= {
         "package_name": node.package_name,
         "path": f"{node.name}.sql" if generic else _resource_path(node.path),
@@ -141,7 +82,7 @@ def node_document(
         "config": config,
         "tags": list(node.tags),
         "description": node.description,
-        "columns": _columns(getattr(node, "columns", ())),
+        "columns": _columns(node.columns if isinstance(node, ModelNode) else ()),
         "meta": plain(node.config.meta),
         "group": None,
         "docs": config["docs"],
@@ -164,7 +105,7 @@ def node_document(
             "deprecation_date": None,
             "primary_key": [],
         }
-    if kind == "test":
+    if isinstance(node, TestNode):
         doc |= {"column_name": node.column_name, "attached_node": node.attached_node}
         if generic:
             doc["test_metadata"] = _test_metadata(node)
@@ -174,12 +115,12 @@ def node_document(
     return doc
 
 
-def _patch_path(node: Any) -> str | None:
-    path = getattr(node, "patch_path", None)
+def _patch_path(node: ModelNode | TestNode) -> str | None:
+    path = node.patch_path if isinstance(node, ModelNode) else None
     return f"{node.package_name}://{path}" if path else None
 
 
-def _compiled(node: Any) -> dict[str, Any]:
+def _compiled(node: ModelNode | TestNode) -> dict[str, Any]:
     """The keys of a compiled node: refs, sources, dependencies and the compiled SQL."""
     return {
         "language": "sql",
@@ -196,7 +137,7 @@ def _compiled(node: Any) -> dict[str, Any]:
     }
 
 
-def _test_metadata(node: Any) -> dict[str, Any]:
+def _test_metadata(node: TestNode) -> dict[str, Any]:
     namespace, _, name = node.test_name.rpartition(".")
     if node.test_type == "expectation":
         namespace = "great_expectations"
@@ -206,10 +147,10 @@ def _test_metadata(node: Any) -> dict[str, Any]:
     return {"name": name, "kwargs": kwargs, "namespace": namespace or None}
 
 
-def source_document(source: Any) -> dict[str, Any]:
+def source_document(source: SourceNode) -> dict[str, Any]:
     """A source as dbt writes it in manifest.json's `sources`."""
     relation = source.relation
-    freshness = {
+    freshness: dict[str, Any] = {
         "warn_after": {"count": None, "period": None},
         "error_after": {"count": None, "period": None},
     }
@@ -246,7 +187,7 @@ def source_document(source: Any) -> dict[str, Any]:
     }
 
 
-def unit_test_document(node: Any) -> dict[str, Any]:
+def unit_test_document(node: TestNode) -> dict[str, Any]:
     """A dbt unit test (a TestNode of test_type `unit`) as dbt writes it in manifest.json's `unit_tests`:
     the model, the `given` inputs and the `expect`ed rows (csv fixtures as the rows they hold)."""
     kwargs = plain(node.kwargs)
@@ -280,7 +221,7 @@ def unit_test_document(node: Any) -> dict[str, Any]:
     }
 
 
-def sensor_document(sensor: Any) -> dict[str, Any]:
+def sensor_document(sensor: SensorNode) -> dict[str, Any]:
     """A sensor (sqlflow's own node kind) as sqlflow writes it: its fields, dbt's common keys added."""
     doc = plain(sensor)
     doc["depends_on"] = {"macros": [], "nodes": list(sensor.depends_on)}
@@ -289,7 +230,9 @@ def sensor_document(sensor: Any) -> dict[str, Any]:
     return doc
 
 
-def manifest_metadata(metadata: Mapping[str, Any], project_name: str, dialects: Mapping[str, str]) -> dict:
+def manifest_metadata(
+    metadata: Mapping[str, Any], project_name: str, dialects: Mapping[str, str]
+) -> dict[str, Any]:
     """dbt's manifest metadata; sqlflow's facts (version, dialects, target) as strings in `env`."""
     known = ("invocation_id", "generated_at", "adapter_type")
     doc: dict[str, Any] = {
