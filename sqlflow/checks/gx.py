@@ -266,8 +266,8 @@ def _rows_query(adapter: Adapter, relation: Relation, check: _Check) -> Expectat
 def _frame(table: Any, count_only: bool) -> Any:
     """A pandas DataFrame of an arrow table (of the row count only when `count_only`); decimals become
     floats, as GX's pandas metrics need numbers."""
-    import pandas as pd  # type: ignore[import-untyped]
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pandas as pd
+    import pyarrow as pa
 
     if count_only:
         return pd.DataFrame(index=pd.RangeIndex(int(table.column(0)[0].as_py() or 0)))
@@ -369,7 +369,7 @@ def _plain(value: Any, *, integer: bool = False) -> Any:
     """A plain Python value: numpy and pandas scalars unwrapped, NaN/NaT as None, and integers that pandas
     turned into floats (a column with nulls) as integers again."""
     import numpy as np
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd
 
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -389,7 +389,7 @@ def _plain(value: Any, *, integer: bool = False) -> Any:
 
 
 def _is_integer(arrow_type: Any) -> bool:
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     return bool(pa.types.is_integer(arrow_type))
 

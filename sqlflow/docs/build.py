@@ -34,7 +34,8 @@ def known_columns(manifest: Manifest, facts: Facts, root: Path) -> dict[str, tup
     say (an unexpandable `*`), else a seed's CSV header. A model's own SQL is traced, not overridden by a
     catalog that may predate the last change."""
     out: dict[str, tuple[str, ...]] = dict(seed_headers(manifest, root))
-    for node in [*manifest.models(), *manifest.sources.values()]:
+    nodes: list[ModelNode | SourceNode] = [*manifest.models(), *manifest.sources.values()]
+    for node in nodes:
         if isinstance(node, ModelNode) and node.resource_type != "seed" and node.compiled_sql:
             inferred = node.inferred_columns
             if inferred and "*" not in inferred:
@@ -141,7 +142,7 @@ def _trace_in_parallel(lineage: Lineage, order: Sequence[str], stop: Callable[[]
         return
 
 
-class _Recorder(dict):  # type: ignore[type-arg]
+class _Recorder(dict[str, Any]):
     """A cache that answers from `previous` and records every entry used (old or new) in `used`."""
 
     def __init__(self, previous: Mapping[str, Any], used: dict[str, Any]) -> None:
@@ -203,16 +204,16 @@ def find_column(manifest: Manifest, lineage: Lineage, text: str) -> ColumnRef:
         if isinstance(node, ModelNode | SourceNode):
             nodes.setdefault(node.unique_id, node)
             nodes.setdefault(display_name(node), node)
-    node = nodes.get(node_text)
-    if node is None:
+    named = nodes.get(node_text)
+    if named is None:
         hint = did_you_mean(node_text, sorted({display_name(n) for n in nodes.values()}))
         raise SelectionError(
             f"no model, seed, snapshot or source named '{node_text}'", hint=hint or "see 'sqlflow ls'"
         )
-    columns = lineage.columns(node.unique_id)
+    columns = lineage.columns(named.unique_id)
     for name in columns:
         if name.lower() == column.lower():
-            return ColumnRef(node.unique_id, name)
+            return ColumnRef(named.unique_id, name)
     if not columns:
         raise SelectionError(
             f"the columns of {node_text} are not known",

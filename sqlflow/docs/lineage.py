@@ -128,7 +128,7 @@ class Lineage:
     def untraced(self, order: Iterable[str]) -> list[tuple[str, Task]]:
         """(cache key, task) of every model of `order` not in the cache whose parents' columns are known
         without tracing them: work that `run_task` may do anywhere (in other processes) before `of()`."""
-        out = []
+        out: list[tuple[str, Task]] = []
         for uid in order:
             node = self.manifest.nodes.get(uid)
             if uid in self._cache or not isinstance(node, ModelNode) or not node.compiled_sql:

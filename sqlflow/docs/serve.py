@@ -90,6 +90,8 @@ class DocsServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if isinstance(host, bytes | bytearray):  # typeshed allows it; an AF_INET/AF_INET6 socket gives str
+            host = host.decode()
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
 

@@ -27,7 +27,7 @@ from sqlglot.schema import MappingSchema
 
 from sqlflow.compile.lookup import EPHEMERAL_PREFIX
 from sqlflow.engines import ENGINES
-from sqlflow.manifest import Manifest, ModelNode
+from sqlflow.manifest import Manifest, ModelNode, SourceNode
 
 EXTERNAL = "external:"  # ColumnRef.node of a relation no node names: "external:<the relation's SQL>"
 # how engines compare names (their EngineSpec): "all" ignores case even when quoted (DuckDB), "unquoted"
@@ -67,7 +67,8 @@ class RelationIndex:
         self.by_identifier: dict[str, list[str]] = {}
         self.ephemeral: dict[str, str] = {}
         self.relation_of: dict[str, tuple[str, str]] = {}
-        for node in [*manifest.models(), *manifest.sources.values()]:
+        nodes: list[ModelNode | SourceNode] = [*manifest.models(), *manifest.sources.values()]
+        for node in nodes:
             if isinstance(node, ModelNode) and node.config.materialized == "ephemeral":
                 self.ephemeral[(EPHEMERAL_PREFIX + node.name).lower()] = node.unique_id
                 continue
@@ -125,11 +126,12 @@ def model_lineage(
             if fold:
                 tree = normalize_identifiers(tree, dialect=dialect)
             tree = qualify_tables(tree, dialect=dialect)
-            tree = qualify_columns(tree, MappingSchema(schema, dialect=dialect), dialect=dialect)
+            # dict(...): MappingSchema takes a dict[str, object], and dict is invariant in its values
+            tree = qualify_columns(tree, MappingSchema(dict(schema), dialect=dialect), dialect=dialect)
             root = build_scope(tree)
     except (SqlglotError, ValueError, KeyError, AttributeError, TypeError) as exc:
         return ModelLineage(unique_id=unique_id, columns=(), error=f"{type(exc).__name__}: {exc}")
-    if root is None:
+    if root is None or not isinstance(root.expression, exp.Selectable):
         return ModelLineage(unique_id=unique_id, columns=(), error="not a query")
     tracer = _Tracer(relations, dialect, fold, parents)
     columns = tuple(dict.fromkeys(_select_name(s, fold) for s in root.expression.selects))
@@ -146,7 +148,7 @@ def _name(identifier: Any, name: str, fold: str | None) -> str:
     return name
 
 
-def _select_name(select: exp.Expression, fold: str | None) -> str:
+def _select_name(select: exp.Expr, fold: str | None) -> str:
     if _is_star(select):
         return "*"
     if isinstance(select, exp.Alias):
@@ -163,7 +165,7 @@ def _needs_qualify(
     of its own select list and no column of its table (DuckDB's `select a + 1 as b, b * 2 as c`)."""
     for scope in root.traverse():
         expression = scope.expression
-        if scope.stars or any(_is_star(s) for s in expression.selects):
+        if scope.stars or any(_is_star(s) for s in _selects(expression)):
             return True
         aliases = (
             {_select_name(s, fold) for s in expression.selects if isinstance(s, exp.Alias)}
@@ -181,7 +183,7 @@ def _needs_qualify(
                 source = next(iter(scope.selected_sources.values()))[1]
                 known: Sequence[str] | None = None
                 if isinstance(source, Scope):
-                    known = [_select_name(s, fold) for s in source.expression.selects]
+                    known = [_select_name(s, fold) for s in _selects(source.expression)]
                 elif isinstance(source, exp.Table):
                     known = table_columns(source)
                 if known is not None and name not in known:
@@ -200,7 +202,7 @@ class _Tracer:
         self.dialect = dialect
         self.fold = fold
         self.memo: dict[tuple[int, str], frozenset[ColumnRef]] = {}
-        self.selects: dict[int, dict[str, exp.Expression]] = {}
+        self.selects: dict[int, dict[str, exp.Expr]] = {}
         self.subqueries: dict[int, dict[int, Scope]] = {}
 
     def trace(self, scope: Scope, column: str | int) -> frozenset[ColumnRef]:
@@ -212,7 +214,7 @@ class _Tracer:
 
     def _trace(self, scope: Scope, column: str | int) -> set[ColumnRef]:
         expression = scope.expression
-        selects = expression.selects
+        selects = _selects(expression)
         if isinstance(expression, exp.SetOperation):  # union: the same position in every branch
             names = [_select_name(s, self.fold) for s in selects]
             index = column if isinstance(column, int) else (names.index(column) if column in names else None)
@@ -239,14 +241,14 @@ class _Tracer:
             return self._from_sources(scope, "*")
         return self._trace_expression(scope, select)
 
-    def _trace_expression(self, scope: Scope, expression: exp.Expression) -> set[ColumnRef]:
+    def _trace_expression(self, scope: Scope, expression: exp.Expr) -> set[ColumnRef]:
         out: set[ColumnRef] = set()
         if scope.subquery_scopes:  # scalar subqueries: every column they select
             subqueries = self.subqueries.get(id(scope))
             if subqueries is None:
                 subqueries = {id(s.expression): s for s in scope.subquery_scopes}
                 self.subqueries[id(scope)] = subqueries
-            for query in find_all_in_scope(expression, exp.UNWRAPPED_QUERIES):
+            for query in find_all_in_scope(expression, *exp.UNWRAPPED_QUERIES):
                 sub = subqueries.get(id(query))
                 if sub is not None:
                     for s in query.selects:
@@ -288,8 +290,13 @@ class _Tracer:
         return set()
 
 
-def _is_star(select: exp.Expression) -> bool:
+def _is_star(select: exp.Expr) -> bool:
     return isinstance(select, exp.Star) or (isinstance(select, exp.Column) and select.is_star)
+
+
+def _selects(expression: exp.Expr) -> list[exp.Expr]:
+    """The select list of a scope's expression: a select, a union, a derived table, a table function."""
+    return expression.selects if isinstance(expression, exp.Selectable) else []
 
 
 Task = tuple[str, str, str, Mapping[str, Sequence[str] | None]]  # (unique id, SQL, dialect, parents' columns)

@@ -175,7 +175,10 @@ def _columns(
         return found
 
     keys = tuple(find(k, "unique_key") for k in config.unique_key)
-    updated_at = find(config.updated_at, "updated_at")[1] if config.strategy == "timestamp" else None
+    updated_at: str | None = None
+    if config.strategy == "timestamp":
+        assert config.updated_at is not None  # compile requires it (compile/nodes/snapshots.py)
+        updated_at = find(config.updated_at, "updated_at")[1]
     checked: tuple[tuple[str, str], ...] = ()
     if config.strategy == "check":
         if tuple(config.check_cols) == ("all",):

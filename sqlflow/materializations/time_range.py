@@ -310,10 +310,10 @@ def build_time_range(node: ModelNode, ctx: BuildContext, run: TimeRangeRun) -> B
             running: dict[Future[int | None], Interval] = {}
             while True:
                 while failure is None and len(running) < threads:
-                    interval = next(todo, None)
-                    if interval is None:
+                    pending = next(todo, None)
+                    if pending is None:
                         break
-                    running[pool.submit(worker.process, interval)] = interval
+                    running[pool.submit(worker.process, pending)] = pending
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -326,11 +326,11 @@ def build_time_range(node: ModelNode, ctx: BuildContext, run: TimeRangeRun) -> B
                         if failure is None or interval.start < failure[0].start:
                             failure = (interval, exc)
     if failure is not None:
-        interval, exc = failure
+        failed, error = failure
         raise NodeFailedError(
-            f"interval {interval} failed after {done} of {total} intervals: {exc}",
+            f"interval {failed} failed after {done} of {total} intervals: {error}",
             hint="the failed and later intervals stay missing; the next run or backfill picks them up",
-        ) from exc
+        ) from error
     noun = "interval" if total == 1 else "intervals"
     return BuildResult(rows, f"TIME_RANGE {total} {noun}, {rows} rows")
 

@@ -153,7 +153,7 @@ def due_ticks(
         return [latest]
     # ticks strictly after `last`, or at or after `since`
     after = last if last is not None else floor - timedelta(microseconds=1)
-    due = []
+    due: list[datetime] = []
     for tick in ticks_after(expression, after, tz=tz):
         if tick > now or len(due) >= limit:
             break

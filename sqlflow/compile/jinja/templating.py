@@ -355,7 +355,7 @@ class Renderer:
     def _run(self, template: jinja2.Template) -> str:
         context = template.new_context(self.env.globals, shared=True)
         try:
-            return self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            return self.env.concat(template.root_render_func(context))
         except Exception:
             self.env.handle_exception()  # re-raises with the traceback mapped to template lines
 

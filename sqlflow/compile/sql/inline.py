@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlglot import exp
+
 from sqlflow.compile.jinja import has_jinja
 from sqlflow.compile.jinja.templating import Renderer
 from sqlflow.compile.lookup import Lookup, Resolved, resolved
@@ -75,9 +77,9 @@ def compile_inline(manifest: Manifest, project: Project, sql: str, *, target_dia
         templated=has_jinja(sql),
     )
     models = {m.unique_id: m for m in manifest.models()}
-    bodies: dict[str, object] = {}
+    bodies: dict[str, exp.Expr] = {}
 
-    def body(uid: str):  # type: ignore[no-untyped-def]
+    def body(uid: str) -> exp.Expr:
         if uid not in bodies:
             compiled = models[uid].compiled_sql or ""
             bodies[uid] = querying.parse_compiled_body(compiled, manifest.target_dialect)
