@@ -39,7 +39,6 @@ from sqlflow.manifest import Manifest
 from sqlflow.project.types import Project
 
 __all__ = ["CompileContext", "LateCompile", "compile_project"]
-_Compile = CompileContext  # its old, private name: tests patch its `renderer` and `sql_tools` on it
 
 
 def compile_project(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow.compile import compile_project, compiler
+from sqlflow.compile import compile_project
 from sqlflow.compile.cache import CACHE_FILE
+from sqlflow.compile.context import CompileTools
 from sqlflow.project import load_project
 
 from .conftest import SHOP
@@ -28,8 +29,8 @@ def test_unchanged_project_is_answered_by_the_cache(write, tmp_path: Path, monke
     def refuse(self):
         raise AssertionError("the cache should have answered")
 
-    monkeypatch.setattr(compiler._Compile, "renderer", property(refuse))
-    monkeypatch.setattr(compiler._Compile, "sql_tools", refuse)
+    monkeypatch.setattr(CompileTools, "renderer", refuse)
+    monkeypatch.setattr(CompileTools, "sql_tools", refuse)
     second = compile_project(load_project(root), target_dialect="duckdb", cache_dir=cache)
     assert nodes(second) == nodes(first)
     assert second.sources == first.sources

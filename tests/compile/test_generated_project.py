@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow.compile import compile_project, compiler
+from sqlflow.compile import compile_project
+from sqlflow.compile.context import CompileTools
 from sqlflow.project import load_project
 
 GENERATOR = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
@@ -38,8 +39,8 @@ def test_three_hundred_models_compile_and_the_cache_answers_the_second_time(
     assert len(models) == 300
     assert all(m.compiled_sql for m in models)
 
-    monkeypatch.setattr(compiler._Compile, "renderer", property(refuse))
-    monkeypatch.setattr(compiler._Compile, "sql_tools", refuse)
+    monkeypatch.setattr(CompileTools, "renderer", refuse)
+    monkeypatch.setattr(CompileTools, "sql_tools", refuse)
     warm = compile_project(project, target_dialect="duckdb", cache_dir=cache)
     assert {u: n.compiled_sql for u, n in warm.nodes.items()} == {
         u: n.compiled_sql for u, n in cold.nodes.items()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sqlflow.artifacts import manifest_document
-from sqlflow.compile import compile_project, compiler
+from sqlflow.compile import compile_project
+from sqlflow.compile.context import CompileTools
 from sqlflow.errors import ConfigError, CycleError, SqlSyntaxError, UnknownRefError
 from sqlflow.graph import build_dag
 from sqlflow.manifest import ModelNode, SensorNode
@@ -272,8 +273,8 @@ def test_sensors_come_from_the_cache(write, tmp_path: Path, monkeypatch) -> None
     def refuse(self):
         raise AssertionError("the cache should have answered")
 
-    monkeypatch.setattr(compiler._Compile, "sql_tools", refuse)
-    monkeypatch.setattr(compiler._Compile, "renderer", property(refuse))
+    monkeypatch.setattr(CompileTools, "sql_tools", refuse)
+    monkeypatch.setattr(CompileTools, "renderer", refuse)
     files_only = {**FILES, "models/sensors.yml": SENSORS.replace("{{ var('api') }}", "http://x")}
     write(files_only)
     second = compile_project(load_project(root), target_dialect="duckdb", cache_dir=cache)
