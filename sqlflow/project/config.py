@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import CONFIG_KEYS, INCREMENTAL_STRATEGIES, MATERIALIZATIONS, NodeConfig
-from sqlflow.project.poke import normalise_sensor
+from sqlflow.project.poke import merge_sensor, normalise_sensor
 from sqlflow.project.yamlfile import YamlMap, kind, plain
 
 CHOICES: Mapping[str, tuple[str, ...]] = {
@@ -200,7 +200,8 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
 
 def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` on top of `base`: tags, hooks and depends_on add up (tags and depends_on without repeats),
-    meta/docs/column_types update, every other key is replaced.
+    meta/docs/column_types update, a sensor's settings update with those the override writes, every other
+    key is replaced.
 
     >>> merge_config({"tags": ("a",), "meta": {"x": 1}, "materialized": "view"},
     ...              {"tags": ("b", "a"), "meta": {"y": 2}, "materialized": "table"})
@@ -213,6 +214,8 @@ def merge_config(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[s
             out[key] = joined if key in ("pre_hook", "post_hook") else tuple(dict.fromkeys(joined))
         elif key in UPDATED_KEYS and key in out:
             out[key] = {**out[key], **value}
+        elif key == "sensor" and key in out:
+            out[key] = merge_sensor(out[key], value)  # what the layer above writes, on the layer below
         else:
             out[key] = value
     return out

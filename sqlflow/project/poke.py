@@ -25,6 +25,33 @@ POKE_DEFAULTS: Mapping[str, Any] = dataclasses.asdict(DEFAULTS)
 SENSOR_EXAMPLE = "like sensor: {poke_interval: 30s, timeout: 10m, on_timeout: skip}"
 
 
+class PokeConfig(dict[str, Any]):
+    """A normalised `sensor:` config: all five settings, and the keys its own layer wrote (`written`), so
+    that a layer above it (a test's config over its table's sensor, a property file over sqlflow.yml)
+    replaces only what it writes (`merge_sensor`). Compares and prints as the plain dict it is."""
+
+    def __init__(self, settings: Mapping[str, Any], written: frozenset[str] = frozenset()) -> None:
+        super().__init__(settings)
+        self.written = written
+
+
+def merge_sensor(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override`'s written settings on top of `base`'s; an empty `override` (sensor: false) turns it off.
+
+    >>> below = normalise_sensor({"timeout": "1h"}, path="x.yml", line=1)
+    >>> above = normalise_sensor({"poke_interval": "10s"}, path="x.yml", line=2)
+    >>> merged = merge_sensor(below, above)
+    >>> merged["poke_interval"], merged["timeout"]
+    (10.0, 3600.0)
+    """
+    written = getattr(override, "written", None)
+    if not override or not base or written is None:
+        return dict(override)
+    return PokeConfig(
+        {**base, **{k: override[k] for k in written}}, frozenset(getattr(base, "written", ())) | written
+    )
+
+
 def normalise_sensor(
     value: Any,
     *,
@@ -45,8 +72,9 @@ def normalise_sensor(
     under = f" under {context}" if context else ""
     if value is None or value is False:
         return {}
+    inherited = frozenset(getattr(base, "written", ()))  # what the layer below wrote counts as written
     if value is True:
-        return dict(base or POKE_DEFAULTS)
+        return PokeConfig(base or POKE_DEFAULTS, inherited)
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"'sensor'{under} must be true, false or a mapping, not {kind(value)}",
@@ -62,7 +90,8 @@ def normalise_sensor(
                 location=SourceLocation(path, lines.get(key, line)),
                 hint=did_you_mean(str(key), POKE_KEYS) or "keys: " + ", ".join(POKE_KEYS),
             )
-    return poke_settings(value, path=path, line=line, owner=owner, base=base)
+    settings = poke_settings(value, path=path, line=line, owner=owner, base=base)
+    return PokeConfig(settings, inherited | {k for k in value if value[k] is not None})
 
 
 def poke_settings(

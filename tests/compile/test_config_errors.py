@@ -150,6 +150,31 @@ def test_a_bad_sensor_setting_fails_the_compile_at_its_line(compile_files) -> No
         compile_files(files)
 
 
+def test_sensor_defaults_apply_once_and_each_layer_writes_only_its_keys(compile_files) -> None:
+    files = {
+        "sqlflow.yml": "name: shop\ndata_tests:\n  +sensor: {timeout: 1h}\n",
+        "models/sources.yml": """\
+            version: 2
+            sources:
+              - name: raw
+                sensor: {backoff: true}
+                tables:
+                  - name: orders
+                    sensor: {poke_interval: 1m, max_poke_interval: 5m}
+                    data_tests: [{row_count: {min: 1, config: {sensor: {on_timeout: skip}}}}]
+            """,
+    }
+    for _ in range(2):  # the second compile reads the compile cache
+        (test,) = compile_files(files).tests()
+        assert test.config.sensor == {
+            "poke_interval": 60.0,
+            "timeout": 3600.0,
+            "on_timeout": "skip",
+            "backoff": True,
+            "max_poke_interval": 300.0,
+        }
+
+
 def test_the_settings_are_typed_fields_of_the_node(compile_files) -> None:
     files = {
         "sqlflow.yml": "name: shop\npools:\n  heavy: 1\n",

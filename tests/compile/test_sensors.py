@@ -304,9 +304,10 @@ def test_tests_carry_their_sensor_config(compile_files) -> None:
         }
     )
     tests = {t.attached_node: t for t in manifest.tests()}
+    # the table's settings go on top of sqlflow.yml's (timeout 1h), not on top of the defaults again
     assert tests["source.shop.raw.orders"].config.sensor == {
         "poke_interval": 60.0,
-        "timeout": 600.0,
+        "timeout": 3600.0,
         "on_timeout": "skip",
         "backoff": False,
         "max_poke_interval": None,
