@@ -15,6 +15,7 @@ import pytest
 
 from tests import postgres
 from tests.example import copy_example_project
+from tests.processes import close_processes
 
 # --doctest-modules would import this file as a module named `conftest`, clashing with the conftest.py of
 # a test folder that is not a package (tests/cli/); it holds no doctests.
@@ -28,6 +29,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite golden files (tests/**/golden/*) from the current output; review the diff after",
     )
+
+
+@pytest.fixture(autouse=True)
+def _close_processes() -> Iterator[None]:
+    """The sqlflow processes a test started (tests/processes.py): killed if still running, pipes closed."""
+    yield
+    close_processes()
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_docs_serve_on_localhost_and_watch(shop: Path) -> None:
             raise AssertionError("the site was not regenerated after the change")
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)  # waits, and closes the pipes
 
 
 def test_docs_serve_refuses_a_busy_port(shop: Path, runner: CliRunner, local_server: type) -> None:
