@@ -60,7 +60,6 @@ SNAPSHOT_META_COLUMNS: tuple[str, ...] = ("dbt_scd_id", "dbt_updated_at", "dbt_v
 SNAPSHOT_DELETED_COLUMN = "dbt_is_deleted"
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Relation:
     """A database object: `database` is the catalog (None when the engine has one), `schema`, `identifier`."""

@@ -30,18 +30,14 @@ COMPARISONS = re.compile(
     rf"""(?:==|!=|\bin)\s*[(\[{{]?\s*{ENGINE_LITERAL}|{ENGINE_LITERAL}\s*(?:==|!=)|"""
     rf"""frozenset\(\{{\s*{ENGINE_LITERAL}|(?:\{{|^)\s*{ENGINE_LITERAL}\s*:"""
 )
-MEMBERS = sorted(
-    {name for name in vars(Adapter) if not name.startswith("_")} | set(Adapter.__annotations__)
-)
+MEMBERS = sorted({name for name in vars(Adapter) if not name.startswith("_")} | set(Adapter.__annotations__))
 
 
 def _adapter_class(spec: EngineSpec) -> type:
     pytest.importorskip(spec.driver)
     module = importlib.import_module(spec.adapter_module)
     assert callable(getattr(module, "open_adapter", None)), f"{spec.adapter_module} has no open_adapter"
-    (cls,) = [
-        c for _, c in inspect.getmembers(module, inspect.isclass) if getattr(c, "spec", None) is spec
-    ]
+    (cls,) = [c for _, c in inspect.getmembers(module, inspect.isclass) if getattr(c, "spec", None) is spec]
     return cls
 
 

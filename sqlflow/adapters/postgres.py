@@ -34,8 +34,20 @@ where c.relkind in ('r', 'v', 'm', 'p', 'f')
 
 # keys of a postgres output in profiles.yml, besides type/schema/threads/dbname (read by the profile loader)
 CONNECT_KEYS = ("host", "port", "user", "password", "sslmode", "connect_timeout", "application_name")
-KNOWN_KEYS = frozenset({*CONNECT_KEYS, "pass", "keepalives_idle", "search_path", "role", "state_schema",
-                        "sslrootcert", "sslcert", "sslkey", "options"})
+KNOWN_KEYS = frozenset(
+    {
+        *CONNECT_KEYS,
+        "pass",
+        "keepalives_idle",
+        "search_path",
+        "role",
+        "state_schema",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "options",
+    }
+)
 DEFAULT_CONNECT_TIMEOUT = 10
 
 # arrow type -> PostgreSQL column type, for load_arrow (seeds, files read by models)
@@ -197,15 +209,13 @@ class PostgresAdapter:
         import pyarrow.csv as pacsv
 
         target = f"{_identifier(relation.schema)}.{_identifier(relation.identifier)}"
-        columns = ", ".join(
-            f"{_identifier(field.name)} {_pg_type(field.type)}" for field in data.schema
-        )
+        columns = ", ".join(f"{_identifier(field.name)} {_pg_type(field.type)}" for field in data.schema)
         buffer = io.BytesIO()
         pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
         con = self._connection()
         nested = con.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
         try:
-            with (nullcontext() if nested else self.transaction()), con.cursor() as cur:
+            with nullcontext() if nested else self.transaction(), con.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS {target}")
                 cur.execute(f"CREATE TABLE {target} ({columns})")
                 names = ", ".join(_identifier(f.name) for f in data.schema)
@@ -339,6 +349,7 @@ def _pg_type(arrow_type: Any) -> str:
 
 def _identifier(name: str) -> str:
     return PostgresAdapter.spec.quote(name)
+
 
 def _literal(value: str) -> str:
     return PostgresAdapter.spec.string_literal(value)

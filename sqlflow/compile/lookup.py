@@ -33,9 +33,7 @@ def render_relation(
     parts = [("schema", relation.schema), ("identifier", relation.identifier)]
     if include_database and relation.database:
         parts.insert(0, ("database", relation.database))
-    return ".".join(
-        p if quoting.get(kind, True) is False else quote_identifier(p) for kind, p in parts
-    )
+    return ".".join(p if quoting.get(kind, True) is False else quote_identifier(p) for kind, p in parts)
 
 
 def ephemeral_cte(name: str) -> str:

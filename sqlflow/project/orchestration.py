@@ -195,9 +195,7 @@ def check_cron(expression: str, *, tz: str = "UTC", location: SourceLocation | N
     from croniter import croniter
 
     if not croniter.is_valid(expression):
-        raise ConfigError(
-            f"not a valid cron expression: '{expression}'", location=location, hint=CRON_HINT
-        )
+        raise ConfigError(f"not a valid cron expression: '{expression}'", location=location, hint=CRON_HINT)
     check_zone(tz, location=location)
 
 
