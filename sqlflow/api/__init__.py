@@ -37,7 +37,6 @@ from sqlflow.api.session import (
     RunRequest,
     RunSession,
     SessionResult,
-    check_orchestration,
     resume_command,
     time_range_horizons,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "RunSession",
     "SessionResult",
     "backfill",
-    "check_orchestration",
     "clean",
     "column_lineage",
     "compile_all",

@@ -22,7 +22,7 @@ from sqlflow.api.core import (
     write_json,
 )
 from sqlflow.api.run import run
-from sqlflow.api.session import RunRequest, RunSession, check_orchestration, time_range_horizons
+from sqlflow.api.session import RunRequest, RunSession, time_range_horizons
 from sqlflow.errors import SelectionError
 from sqlflow.runner.events import Reporter
 from sqlflow.runner.plan import (
@@ -184,7 +184,6 @@ def backfill(
             build_plan(manifest, compiled.dag, models, command="run"), command="backfill"
         )
         if dry_run:
-            check_orchestration(manifest, plan, compiled.project)
             store = StateStore(session.adapter, state_schema(compiled.project))
             known = store.version() > 0
             preview = backfill_preview(

@@ -36,9 +36,7 @@ from sqlflow.api.core import (
 )
 from sqlflow.artifacts import run_results_document
 from sqlflow.compile.compiler import LateCompile
-from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.manifest import Manifest, ModelNode
-from sqlflow.project.types import Project
 from sqlflow.runner.events import NullReporter, Reporter, RunEvent
 from sqlflow.runner.plan import Plan
 
@@ -188,7 +186,6 @@ class RunSession:
         compiled, request, windows = self.compiled, self.request, dict(windows or {})
         project, manifest = compiled.project, compiled.manifest
         horizons = time_range_horizons(manifest, plan, self.started_at)
-        check_orchestration(manifest, plan, project)
         adapter = self.adapter
         args = self._args()
         stop_watching = watch_cancel(self.cancel, adapter.interrupt) if self.cancel is not None else None
@@ -346,40 +343,17 @@ def _with_queue_gauge(reporter: Reporter, metrics: RunMetrics | None) -> Reporte
     return reporter if metrics is None else _QueueGauge(reporter, metrics)
 
 
-def check_orchestration(manifest: Manifest, plan: Plan, project: Project) -> None:
-    """Before anything runs: every planned model's pool is declared, its retry and timeout settings read."""
-    from sqlflow.runner.retries import retry_policy, timeout_of
-
-    for step in plan.steps:
-        node = manifest.nodes.get(step.unique_id)
-        if not isinstance(node, ModelNode):
-            continue
-        retry_policy(node)
-        timeout_of(node)
-        pool = node.config.pool
-        if pool is not None and pool not in project.pools:
-            raise ConfigError(
-                f"{node.name} runs in pool '{pool}', which sqlflow.yml does not declare",
-                location=SourceLocation(node.path),
-                hint=did_you_mean(pool, list(project.pools)) or f"add pools: {{{pool}: 1}} to sqlflow.yml",
-            )
-
-
 def time_range_horizons(manifest: Manifest, plan: Plan, now: datetime) -> dict[str, datetime]:
-    """Check the settings of the planned time-range models (errors before anything runs) and give, for
-    those with a `cron`, the latest tick at or before `now`: their intervals are due up to it."""
-    from sqlflow.materializations.time_range import is_time_range, time_range_spec
-    from sqlflow.schedule.cron import check_cron, previous_tick
+    """For the planned time-range models with a `cron`, the latest tick at or before `now`: their intervals
+    are due up to it (the compile checked the settings)."""
+    from sqlflow.schedule.cron import previous_tick
 
     horizons = {}
     for step in plan.steps:
         node = manifest.nodes.get(step.unique_id)
-        if not isinstance(node, ModelNode) or not is_time_range(node):
-            continue
-        spec = time_range_spec(node)
-        if spec.cron:
-            check_cron(spec.cron, tz=spec.grain.tz, location=SourceLocation(node.path))
-            horizons[node.unique_id] = previous_tick(spec.cron, now, tz=spec.grain.tz)
+        spec = node.time_range if isinstance(node, ModelNode) else None
+        if spec is not None and spec.cron:
+            horizons[step.unique_id] = previous_tick(spec.cron, now, tz=spec.timezone)
     return horizons
 
 
@@ -387,7 +361,6 @@ __all__ = [
     "RunRequest",
     "RunSession",
     "SessionResult",
-    "check_orchestration",
     "resume_command",
     "time_range_horizons",
 ]

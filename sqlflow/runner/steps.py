@@ -36,7 +36,6 @@ from sqlflow.policies import PokeSettings
 from sqlflow.runner.history import History
 from sqlflow.runner.plan import Step
 from sqlflow.runner.results import NodeResult
-from sqlflow.runner.retries import retry_policy, timeout_of
 from sqlflow.state.intervals import Interval
 from sqlflow.statuses import NodeStatus
 
@@ -83,7 +82,7 @@ class StepRunner:
         The result of the step, and those of the audits that ran (by unique id)."""
         node = self.manifest.nodes[step.unique_id]
         assert isinstance(node, ModelNode)
-        policy = retry_policy(node)
+        policy = node.retry  # parsed by the compile (policies.RetryPolicy)
         attempt = 1
         while True:
             result, audits = self._build_once(node, step, attempt)
@@ -130,13 +129,14 @@ class StepRunner:
             if timer is not None:
                 timer.cancel()
         if status == "error" and timed_out.is_set():
-            message = f"timed out after {describe_duration(timeout_of(node) or 0)}: the query was cancelled"
+            waited = describe_duration(node.timeout_seconds or 0)
+            message = f"timed out after {waited}: the query was cancelled"
         return _result(step, status, message, started_at, clock, rows=rows), audits
 
     def _timeout(self, node: ModelNode) -> tuple[threading.Timer | None, threading.Event]:
         """A started timer that cancels this thread's statement when the node's `timeout` passes."""
         fired = threading.Event()
-        seconds = timeout_of(node)
+        seconds = node.timeout_seconds
         if seconds is None:
             return None, fired
         cancel = self.adapter.canceller()
