@@ -274,10 +274,13 @@ def _stage_changes(node: ModelNode, ctx: BuildContext, stage: str, changes: str,
         changed = f"{updated} > {CUR}.{quote(UPDATED_AT, dialect)}"
     else:
         version = updated = now
-        changed = " OR ".join(
-            f"{SRC}.{quote(s, dialect)} IS DISTINCT FROM {CUR}.{quote(t, dialect)}"
-            for t, s in columns.checked
-        ) or "1 = 0"
+        changed = (
+            " OR ".join(
+                f"{SRC}.{quote(s, dialect)} IS DISTINCT FROM {CUR}.{quote(t, dialect)}"
+                for t, s in columns.checked
+            )
+            or "1 = 0"
+        )
     conditions = [f"{CUR}.{quote(SCD_ID, dialect)} IS NULL", f"({changed})"]
     if hard_deletes_of(node) == "new_record":
         conditions.append(f"{CUR}.{quote(SNAPSHOT_DELETED_COLUMN, dialect)} = 'True'")

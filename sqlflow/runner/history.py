@@ -27,8 +27,6 @@ class History:
     concurrency: int = 1
 
 
-
-
 def start_history(
     adapter: Adapter,
     *,

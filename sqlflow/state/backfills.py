@@ -51,6 +51,6 @@ class Backfills(StoreSQL):
         """(unique id, window) of every unfinished backfill."""
         _, rows = self.adapter.fetch(
             f'SELECT "unique_id", "start", "end" FROM {self._t("backfills")} '
-            "WHERE \"status\" = 'running' ORDER BY \"created_at\", \"unique_id\""
+            'WHERE "status" = \'running\' ORDER BY "created_at", "unique_id"'
         )
         return [(uid, Interval(_utc(s), _utc(e))) for uid, s, e in rows]

@@ -20,7 +20,7 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             'CREATE TABLE {s}."node_runs" ("run_id" varchar NOT NULL, "unique_id" varchar NOT NULL, '
             f'"status" varchar NOT NULL, "attempt" integer NOT NULL, "started_at" {TS}, "ended_at" {TS}, '
             '"rows_affected" integer, "message" text)',
-            'CREATE TABLE {s}."intervals" ("unique_id" varchar NOT NULL, "start" ' + TS + ' NOT NULL, '
+            'CREATE TABLE {s}."intervals" ("unique_id" varchar NOT NULL, "start" ' + TS + " NOT NULL, "
             f'"end" {TS} NOT NULL, "run_id" varchar, "recorded_at" {TS} NOT NULL)',
         ),
     ),
@@ -30,7 +30,7 @@ MIGRATIONS += (
         2,
         (
             # one row per model a backfill restates: a rerun with the same window resumes it
-            'CREATE TABLE {s}."backfills" ("unique_id" varchar NOT NULL, "start" ' + TS + ' NOT NULL, '
+            'CREATE TABLE {s}."backfills" ("unique_id" varchar NOT NULL, "start" ' + TS + " NOT NULL, "
             f'"end" {TS} NOT NULL, "status" varchar NOT NULL, "run_id" varchar, "created_at" {TS} NOT NULL, '
             f'"finished_at" {TS})',
         ),
