@@ -5,12 +5,10 @@ after the grace period a running query is interrupted and the scheduler still ex
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import textwrap
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +18,7 @@ import duckdb
 import pytest
 
 from tests import postgres
-from tests.processes import sqlflow_process
+from tests.processes import JsonLines, sqlflow_process
 
 pytestmark = pytest.mark.slow
 
@@ -36,41 +34,6 @@ def project(root: Path, schedules: str, model: str = "select 1 as x") -> Path:
 
 def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return sqlflow_process(*args, cwd=cwd, json_log=True, stderr=subprocess.PIPE)
-
-
-class Lines:
-    """Reads a process's JSON lines on a thread, so the test can wait for one."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.docs: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        assert proc.stdout is not None
-        self.thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
-        self.thread.start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            with self.lock:
-                self.docs.append(json.loads(line))
-
-    def wait_for(self, kind: str, timeout: float = 30) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for doc in self.docs:
-                    if doc["kind"] == kind:
-                        return doc
-            time.sleep(0.05)
-        raise AssertionError(f"no {kind} event in {timeout}s: {self.docs}")
-
-    def count(self, kind: str) -> int:
-        """How many `kind` events came so far."""
-        with self.lock:
-            return sum(1 for doc in self.docs if doc["kind"] == kind)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        self.thread.join(10)
-        return [d for d in self.docs if d["kind"] == kind]
 
 
 def stop(proc: subprocess.Popen[str], timeout: float = 60) -> int:
@@ -94,14 +57,14 @@ EVERY_2S = """\
     """
 
 
-def run_two_schedulers(root: Path, ticks: int = 4) -> tuple[Lines, Lines]:
+def run_two_schedulers(root: Path, ticks: int = 4) -> tuple[JsonLines, JsonLines]:
     """Two `sqlflow schedule` processes on one project, stopped once `ticks` ticks have finished between
     them (counted from their events, not by filling a window of wall time)."""
     first = sqlflow("schedule", cwd=root)
-    lines = [Lines(first)]
+    lines = [JsonLines(first)]
     lines[0].wait_for("scheduler_started")  # its state schema is there; from now on both race for each tick
     second = sqlflow("schedule", cwd=root)
-    lines.append(Lines(second))
+    lines.append(JsonLines(second))
     try:
         lines[1].wait_for("scheduler_started")
         finished = 0
@@ -118,7 +81,7 @@ def run_two_schedulers(root: Path, ticks: int = 4) -> tuple[Lines, Lines]:
 
 
 def check_each_tick_once(
-    lines: tuple[Lines, Lines], ledger: list[tuple[Any, ...]], runs: list[tuple[Any, ...]]
+    lines: tuple[JsonLines, JsonLines], ledger: list[tuple[Any, ...]], runs: list[tuple[Any, ...]]
 ) -> None:
     """`ledger`: (tick, status, run_id) rows of schedule_ticks; `runs`: (run_id, started_at) rows of runs."""
     fired = [{d["tick"] for d in out.of("tick_finished")} for out in lines]
@@ -168,7 +131,7 @@ def test_sigterm_lets_the_running_node_finish_and_exits_0(tmp_path: Path) -> Non
     (root / "landing").mkdir()
     os.mkfifo(root / "landing" / "pipe.csv")
     proc = sqlflow("schedule", "--grace", "60s", cwd=root)
-    out = Lines(proc)
+    out = JsonLines(proc)
     started = out.wait_for("tick_started")
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
@@ -199,7 +162,7 @@ def test_after_the_grace_period_the_run_is_interrupted(tmp_path: Path) -> None:
         model="select count(*) as n from range(1000000000000) as t(i) where i % 7 = 3",
     )
     proc = sqlflow("schedule", "--grace", "1s", cwd=root)
-    out = Lines(proc)
+    out = JsonLines(proc)
     started = out.wait_for("tick_started")
     time.sleep(1.5)  # the query is running now
     proc.send_signal(signal.SIGTERM)
@@ -228,13 +191,13 @@ def test_once_runs_what_is_due_and_exits(tmp_path: Path) -> None:
     )
     proc = sqlflow("schedule", "--once", cwd=root)
     assert proc.wait(60) == 0
-    out = Lines(proc)
+    out = JsonLines(proc)
     (finished,) = out.of("tick_finished")
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert finished["tick"] in {today.isoformat(), (today - timedelta(days=1)).isoformat()}
     again = sqlflow("schedule", "--once", cwd=root)
     assert again.wait(60) == 0
-    assert Lines(again).of("tick_finished") == []  # handled already
+    assert JsonLines(again).of("tick_finished") == []  # handled already
 
 
 def test_the_scheduler_serves_metrics_of_the_runs_it_fired(tmp_path: Path) -> None:
@@ -256,7 +219,7 @@ def test_the_scheduler_serves_metrics_of_the_runs_it_fired(tmp_path: Path) -> No
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = sqlflow("schedule", "--metrics-port", str(port), cwd=root)
-    lines = Lines(proc)
+    lines = JsonLines(proc)
     try:
         lines.wait_for("tick_finished", timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:

@@ -5,11 +5,9 @@ in a sensor, and records it."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import textwrap
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -19,43 +17,11 @@ import duckdb
 import pytest
 
 from tests import postgres
-from tests.processes import sqlflow_process
+from tests.processes import JsonLines, sqlflow_process
 
 pytestmark = pytest.mark.slow
 
 SLOW = "select count(*) as n from range(1000000000000) as t(i) where i % 7 = 3"
-
-
-class Events:
-    """A process's JSON lines, read on a thread so the test can wait for one."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.docs: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        assert proc.stdout is not None
-        self.thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
-        self.thread.start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            if line.startswith("{"):
-                with self.lock:
-                    self.docs.append(json.loads(line))
-
-    def wait_for(self, kind: str, timeout: float = 120, **fields: Any) -> dict[str, Any]:
-        """The first event of `kind` (with `fields`); the timeout only keeps a broken run from hanging."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for doc in self.docs:
-                    if doc.get("kind") == kind and all(doc.get(k) == v for k, v in fields.items()):
-                        return doc
-            time.sleep(0.05)
-        raise AssertionError(f"no {kind} {fields} event: {self.docs}")
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        self.thread.join(30)
-        return [d for d in self.docs if d.get("kind") == kind]
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -88,7 +54,7 @@ def test_sigterm_stops_a_run_records_it_interrupted_alerts_and_exits_143(
         assert first.returncode == 0
         (root / "models" / "slow.sql").write_text(SLOW + "\n")
         proc = sqlflow_process("run", cwd=root)
-        events = Events(proc)
+        events = JsonLines(proc)
         events.wait_for("node_started", name="slow")
         time.sleep(0.5)  # inside the statement
         proc.send_signal(signal.SIGTERM)
@@ -122,7 +88,7 @@ def test_sigterm_cancels_the_statement_on_the_postgresql_server(tmp_path: Path, 
             ).fetchall()
 
     proc = sqlflow_process("run", cwd=root)
-    events = Events(proc)
+    events = JsonLines(proc)
     events.wait_for("node_started", name="sleeper")
     for _ in range(200):  # until the statement reached the server
         if running():
@@ -160,7 +126,7 @@ def test_the_grace_period_stops_a_scheduled_run_waiting_in_a_sensor(tmp_path: Pa
         },
     )
     proc = sqlflow_process("schedule", "--grace", "1s", cwd=root, stderr=subprocess.PIPE)
-    events = Events(proc)
+    events = JsonLines(proc)
     started = events.wait_for("tick_started")
     time.sleep(1.0)  # the run waits in its sensor now
     proc.send_signal(signal.SIGTERM)
