@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlflow.engines import quote_identifier
 from sqlflow.policies import NO_RETRY, POKE_DEFAULTS, PokeSettings, RetryPolicy, TimeRange
@@ -48,11 +48,27 @@ class FrozenMap(Mapping[str, Any]):
 
 EMPTY: Mapping[str, Any] = FrozenMap()
 
+# the kinds and choices of a node's config, as types; the tuples are what the config is checked against
 Materialization = Literal["view", "table", "ephemeral", "incremental", "seed", "snapshot"]
-MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental", "seed", "snapshot")
 # time_range: one delete-then-insert per interval of `time_column`, with the interval ledger; dbt's
 # `microbatch` is the same strategy under another name
-INCREMENTAL_STRATEGIES: tuple[str, ...] = ("append", "merge", "delete+insert", "time_range", "microbatch")
+IncrementalStrategy = Literal["append", "merge", "delete+insert", "time_range", "microbatch"]
+OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_columns"]
+Severity = Literal["error", "warn"]
+SnapshotStrategy = Literal["timestamp", "check"]
+HardDeletes = Literal["ignore", "invalidate", "new_record"]
+OnFailure = Literal["fail", "skip_downstream", "continue"]
+MATERIALIZATIONS: tuple[Materialization, ...] = get_args(Materialization)
+INCREMENTAL_STRATEGIES: tuple[IncrementalStrategy, ...] = get_args(IncrementalStrategy)
+CONFIG_CHOICES: Mapping[str, tuple[str, ...]] = {
+    "materialized": MATERIALIZATIONS,
+    "incremental_strategy": INCREMENTAL_STRATEGIES,
+    "on_schema_change": get_args(OnSchemaChange),
+    "severity": get_args(Severity),
+    "strategy": get_args(SnapshotStrategy),
+    "hard_deletes": get_args(HardDeletes),
+    "on_failure": get_args(OnFailure),
+}
 TIME_RANGE_STRATEGIES: frozenset[str] = frozenset({"time_range", "microbatch"})
 # the columns a snapshot adds to its select, named as dbt names them; `dbt_is_deleted` ('True' / 'False'
 # text, as in dbt) only with hard_deletes: new_record
@@ -91,7 +107,7 @@ class NodeConfig:
     """
 
     enabled: bool = True
-    materialized: str = "view"
+    materialized: Materialization = "view"
     schema: str | None = None
     database: str | None = None
     alias: str | None = None
@@ -99,8 +115,8 @@ class NodeConfig:
     meta: Mapping[str, Any] = EMPTY
     docs: Mapping[str, Any] = EMPTY
     unique_key: tuple[str, ...] = ()
-    incremental_strategy: str | None = None
-    on_schema_change: str = "fail"  # fail | ignore | append_new_columns | sync_all_columns
+    incremental_strategy: IncrementalStrategy | None = None
+    on_schema_change: OnSchemaChange = "fail"
     incremental_predicates: tuple[str, ...] = ()  # SQL conditions on the target (DBT_INTERNAL_DEST) rows
     full_refresh: bool | None = None
     # time-range incremental models (incremental_strategy time_range / microbatch)
@@ -112,10 +128,10 @@ class NodeConfig:
     batch_timezone: str | None = None  # IANA zone whose wall clock day/week/month intervals follow (UTC)
     concurrent_batches: bool | None = None  # a backfill may run this model's intervals in parallel
     # snapshots (SCD type 2)
-    strategy: str | None = None  # timestamp | check
+    strategy: SnapshotStrategy | None = None
     updated_at: str | None = None  # timestamp strategy: the column that says a row changed
     check_cols: tuple[str, ...] = ()  # check strategy: compared columns; ("all",) for every column
-    hard_deletes: str | None = None  # ignore (default) | invalidate | new_record
+    hard_deletes: HardDeletes | None = None  # ignore when not set
     invalidate_hard_deletes: bool | None = None  # dbt's older spelling of hard_deletes: invalidate
     target_schema: str | None = None  # dbt's older snapshot spelling of schema
     target_database: str | None = None
@@ -127,7 +143,7 @@ class NodeConfig:
     delimiter: str = ","
     quote_columns: bool | None = None
     # tests
-    severity: str = "error"
+    severity: Severity = "error"
     where: str | None = None
     limit: int | None = None
     warn_if: str = "!= 0"
@@ -144,7 +160,7 @@ class NodeConfig:
     retry_backoff: bool | None = None  # double the delay after each attempt (default true)
     max_retry_delay: str | None = None  # cap of the growing delay (default 5m)
     retry_on: tuple[str, ...] = ()  # error classes (transient, connection, lock, timeout, any) or patterns
-    on_failure: str | None = None  # fail (default) | skip_downstream | continue
+    on_failure: OnFailure | None = None  # fail when not set
     timeout: str | None = None  # cancel the build after this long
     pool: str | None = None  # a concurrency pool of sqlflow.yml's `pools:`
     priority: int | None = None  # higher starts first among ready nodes

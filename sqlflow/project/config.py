@@ -14,19 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
-from sqlflow.manifest import CONFIG_KEYS, INCREMENTAL_STRATEGIES, MATERIALIZATIONS, NodeConfig
+from sqlflow.manifest import CONFIG_CHOICES, CONFIG_KEYS, NodeConfig
 from sqlflow.project.poke import merge_sensor, normalise_sensor
 from sqlflow.project.yamlfile import YamlMap, kind, plain
 
-CHOICES: Mapping[str, tuple[str, ...]] = {
-    "materialized": MATERIALIZATIONS,
-    "incremental_strategy": INCREMENTAL_STRATEGIES,
-    "on_schema_change": ("ignore", "fail", "append_new_columns", "sync_all_columns"),
-    "severity": ("error", "warn"),
-    "strategy": ("timestamp", "check"),
-    "hard_deletes": ("ignore", "invalidate", "new_record"),
-    "on_failure": ("fail", "skip_downstream", "continue"),
-}
+CHOICES = CONFIG_CHOICES
 # dbt configs read and ignored: they govern grants, docs persisted in the warehouse, contracts and the
 # like, not what a relation holds (docs/dbt.md lists them)
 IGNORED_DBT_KEYS = frozenset(
