@@ -278,6 +278,12 @@ class TestNode:
     def tags(self) -> tuple[str, ...]:
         return self.config.tags
 
+    @property
+    def poke(self) -> PokeSettings | None:
+        """How the test re-pokes when it acts as a sensor (its `sensor:` config, normalised by the
+        project's loader), the same settings type a SensorNode has; None when it is a plain test."""
+        return PokeSettings(**self.config.sensor) if self.config.sensor else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceNode:

@@ -343,7 +343,8 @@ class StepRunner:
                     relation=self._tested(node),
                     failures_schema=self._failures_schema(node),
                 )
-                settings = PokeSettings(**node.config.sensor)  # normalised by project/poke.py
+                assert node.poke is not None  # planned as a sensor step
+                settings = node.poke
             outcome = wait_for(
                 poke,
                 poke_interval=settings.poke_interval,
