@@ -122,9 +122,9 @@ class RunSession:
     # -- the session's life ------------------------------------------------------------------------------
 
     def __enter__(self) -> RunSession:
-        from sqlflow.runner.interrupts import terminate_as_interrupt
+        from sqlflow.runner.interrupts import SignalsAsInterrupt
 
-        self._signals = terminate_as_interrupt()
+        self._signals = SignalsAsInterrupt()
         self._signals.__enter__()
         try:
             request = self.request

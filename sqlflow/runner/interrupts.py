@@ -5,7 +5,7 @@ look for it while it runs a statement there. `on_sigint(callback)` also has the 
 to a socket (`signal.set_wakeup_fd`) that a helper thread watches, so `callback` (the adapter's interrupt)
 runs as soon as the signal arrives. KeyboardInterrupt is still raised as usual. A no-op off the main thread.
 
-SIGTERM stops a run as SIGINT does inside `terminate_as_interrupt()` (the run session holds it): its handler
+SIGTERM stops a run as SIGINT does inside `SignalsAsInterrupt()` (the run session holds it): its handler
 raises `Terminated`, a KeyboardInterrupt, and `on_sigint` interrupts the engine for it too.
 
 A run on another thread (the scheduler's) is stopped the same way through `watch_cancel`: setting an Event
@@ -58,14 +58,10 @@ class SignalsAsInterrupt:
         raise Terminated()
 
 
-def terminate_as_interrupt() -> SignalsAsInterrupt:
-    return SignalsAsInterrupt()
-
-
 @contextmanager
 def on_sigint(callback: Callable[[], None]) -> Iterator[None]:
     """Inside the block, call `callback` from a helper thread whenever SIGINT (or SIGTERM, when a Python
-    handler for it is installed: see `terminate_as_interrupt`) arrives."""
+    handler for it is installed: see `SignalsAsInterrupt`) arrives."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from sqlflow.runner.interrupts import on_sigint
+from sqlflow.runner.interrupts import SignalsAsInterrupt, Terminated, on_sigint
 
 
 def test_callback_runs_and_keyboard_interrupt_still_raises() -> None:
@@ -37,3 +37,20 @@ def test_off_the_main_thread_it_does_nothing() -> None:
     thread.start()
     thread.join()
     assert errors == []
+
+
+def test_sigterm_inside_the_block_raises_terminated_and_the_old_handler_comes_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    signals = SignalsAsInterrupt()
+    with pytest.raises(Terminated), signals:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # Terminated arrives here
+    assert signals.received == "SIGTERM"
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_keyboard_interrupt_leaving_the_block_is_remembered_as_sigint() -> None:
+    signals = SignalsAsInterrupt()
+    with pytest.raises(KeyboardInterrupt), signals:
+        raise KeyboardInterrupt
+    assert signals.received == "SIGINT"
