@@ -78,10 +78,13 @@ def served(built_shop: Path) -> Iterator[str]:
             break
     if url is None:
         proc.kill()
-        raise AssertionError("docs serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+        _, err = proc.communicate(timeout=10)
+        raise AssertionError("docs serve did not start: " + err)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)  # waits, and closes both pipes
 
 
 class Page:
