@@ -310,6 +310,7 @@ class Conductor:
         self.cond = threading.Condition()
         self.asleep: dict[int, datetime] = {}  # scheduler -> the time it sleeps until
         self.turn: int | None = None  # the scheduler allowed to wake now
+        self.wakes: dict[int, int] = {}  # scheduler -> how often it woke (it may be asleep again already)
         self.stopped = False
         self.rounds: list[
             tuple[datetime, list[int]]
@@ -327,6 +328,7 @@ class Conductor:
                 self.cond.notify_all()
                 self.cond.wait_for(lambda: (self.time >= until and self.turn == i) or self.stopped)
                 del self.asleep[i]
+                self.wakes[i] = self.wakes.get(i, 0) + 1
                 self.cond.notify_all()
 
         return sleep
@@ -365,10 +367,13 @@ class Conductor:
                 self.time = wake
             for i in order:
                 with self.cond:
+                    woke = self.wakes.get(i, 0)
                     self.turn = i
                     self.cond.notify_all()
-                    self.cond.wait_for(lambda: i not in self.asleep)  # noqa: B023 - waited for here
+                    # counted, not "not asleep": it may poll and fall asleep again before this thread looks
+                    waking = self.cond.wait_for(lambda: self.wakes.get(i, 0) > woke, timeout=60)  # noqa: B023
                     self.turn = None
+                assert waking, f"scheduler {i} did not wake"
                 self._settle(i)
 
 
