@@ -68,9 +68,12 @@ def assemble(
         if draft is not None and draft.compiled is not None:
             compiled = draft.compiled
             if isinstance(node, ModelNode):
+                config = node.config
+                if compiled.hooks != (config.pre_hook, config.post_hook):  # rendered hooks (most have none)
+                    config = replace(config, pre_hook=compiled.hooks[0], post_hook=compiled.hooks[1])
                 node = replace(
                     node,
-                    config=replace(node.config, pre_hook=compiled.hooks[0], post_hook=compiled.hooks[1]),
+                    config=config,
                     compiled_sql=compiled.compiled_sql,
                     incremental_sql=compiled.incremental_sql,
                     inferred_columns=columns.get(uid, ()),

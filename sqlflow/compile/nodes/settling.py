@@ -37,7 +37,6 @@ def settle(c: CompileContext, drafts: list[Draft]) -> tuple[list[Draft], dict[st
             if draft.kind != "test":
                 disabled.setdefault(draft.name, draft.file.path)
             continue
-        draft = replace(draft, merged=merged, config=config)
         space = ("test" if draft.kind == "test" else "node", draft.name)
         other = seen.get(space)
         if other is not None:
@@ -51,12 +50,18 @@ def settle(c: CompileContext, drafts: list[Draft]) -> tuple[list[Draft], dict[st
                 location=SourceLocation(draft.file.path),
                 hint=f"the other is {other.file.path}; rename one of them",
             )
-        seen[space] = draft
-        naming = naming_for(c, draft) if c.naming else None
+        # one new record per draft (a compile makes thousands): the relation is added in the same replace
+        # unless a naming macro needs to see the draft with its config first
+        relation = draft.relation
+        if c.naming:
+            draft = replace(draft, merged=merged, config=config)
+            naming = naming_for(c, draft)
+        else:
+            naming = None
         if draft.kind == "snapshot":
-            draft = replace(draft, relation=snapshot_relation(draft.name, config, target, naming))
+            relation = snapshot_relation(draft.name, config, target, naming)
         elif draft.kind != "test":
-            draft = replace(draft, relation=relation_for(draft.name, config, target, naming))
+            relation = relation_for(draft.name, config, target, naming)
             if config.sensor:
                 raise ConfigError(
                     f"'sensor' is a test config; {draft.kind} '{draft.name}' cannot wait",
@@ -64,6 +69,8 @@ def settle(c: CompileContext, drafts: list[Draft]) -> tuple[list[Draft], dict[st
                     hint="put sensor: on a test of it, or declare a sensor under sensors: and add "
                     "depends_on: ['sensor:<name>'] to it",
                 )
+        draft = replace(draft, merged=merged, config=config, relation=relation)
+        seen[space] = draft
         kept.append(draft)
     return kept, {name: path for name, path in disabled.items() if ("node", name) not in seen}
 
