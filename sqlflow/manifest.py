@@ -167,9 +167,12 @@ class NodeConfig:
     # explicit upstream nodes, e.g. ("sensor:landing_file",), ("model_name",) or ("source:raw.orders",):
     # dependencies sqlflow cannot see in the SQL; the compiler adds their unique ids to depends_on
     depends_on: tuple[str, ...] = ()
+    # keys sqlflow does not know, kept as dbt keeps them (a macro reads them with config.get('start'))
+    extra: Mapping[str, Any] = EMPTY
 
 
-CONFIG_KEYS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(NodeConfig))
+# the keys users write; `extra` holds the others
+CONFIG_KEYS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(NodeConfig)) - {"extra"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ def node_config(config: NodeConfig, resource_type: str) -> dict[str, Any]:
     """A node's config in dbt's spelling (`pre-hook` with {sql, transaction, index}, `unique_key` a string
     or a list, `check_cols` "all" or a list, `severity` upper case), sqlflow's extra keys kept."""
     doc = plain(config)
+    doc = {**doc.pop("extra"), **doc}  # dbt keeps the keys it does not know beside the others
     for key in ("pre_hook", "post_hook"):
         hooks = doc.pop(key)
         doc[key.replace("_", "-")] = [

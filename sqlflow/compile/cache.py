@@ -20,7 +20,7 @@ from typing import Any
 import sqlflow
 
 CACHE_FILE = "compile_cache.pickle"
-_FORMAT = 4  # raise when the shape of a cached value changes
+_FORMAT = 5  # raise when the shape of a cached value changes
 
 
 def digest(*parts: object) -> str:

@@ -29,12 +29,13 @@ from sqlflow.compile.context import CompileContext, QueryFunction, new_context
 from sqlflow.compile.lookup import Lookup
 from sqlflow.compile.nodes.assembly import assemble
 from sqlflow.compile.nodes.dbt_nodes import compile_warnings, graph_doc
-from sqlflow.compile.nodes.drafts import Draft, Pending, read_drafts, source_nodes
+from sqlflow.compile.nodes.drafts import Draft, Pending, orphan_properties, read_drafts, source_nodes
 from sqlflow.compile.nodes.generic_tests import generic_test_nodes
 from sqlflow.compile.nodes.late import LateCompile
 from sqlflow.compile.nodes.models import analyse_draft, render_pass1
 from sqlflow.compile.nodes.sensors import sensor_nodes
 from sqlflow.compile.nodes.settling import make_lookup, settle
+from sqlflow.errors import SourceLocation
 from sqlflow.manifest import Manifest
 from sqlflow.project.types import Project
 
@@ -72,10 +73,15 @@ def compile_project(
     )
     # pass 1; dbt's `graph` shows the drafts as rendered so far (each replaced by its rendered draft)
     rendered = read_drafts(project)
+    load_warnings: list[tuple[str, SourceLocation | None]] = [
+        *project.warnings,
+        *orphan_properties(project, rendered),
+    ]
     c.tools.show_graph(lambda: graph_doc(rendered, source_nodes(project), {}))
     for index, draft in enumerate(rendered):
         if draft.kind != "seed" and draft.base.get("enabled", True) is not False:
             rendered[index] = render_pass1(c, draft)
+    load_warnings += [w for draft in rendered if draft.rendered for w in draft.rendered.warnings]
     settled, disabled = settle(c, rendered)
     sources = source_nodes(project)
     c = settled_context(c, settled, make_lookup(c, settled, sources, disabled))
@@ -95,7 +101,7 @@ def compile_project(
         tests += [Pending(node) for node in unit_test_nodes(c, analysed)]
     manifest, written = assemble(c, analysed, tests, sources, sensor_nodes(c))
     renderer = c.tools.made_renderer
-    warnings = compile_warnings(project.packages, renderer.warnings if renderer else ())
+    warnings = compile_warnings(project.packages, [*load_warnings, *(renderer.warnings if renderer else ())])
     if warnings:
         manifest = replace(manifest, metadata={**manifest.metadata, "warnings": warnings})
     c.cache.save()

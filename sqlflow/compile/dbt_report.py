@@ -21,7 +21,7 @@ from sqlflow.compile.jinja.dbt_adapter import Adapter
 from sqlflow.compile.nodes.builtin_tests import DBT_UTILS_TESTS
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS
-from sqlflow.project.config import IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key
+from sqlflow.project.config import ENGINE_IGNORED_KEYS, IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key
 from sqlflow.project.yamlfile import YamlList, YamlMap, parse_yaml
 
 
@@ -161,6 +161,7 @@ def _config_tree(shown: str, tree: YamlMap, context: str) -> Iterator[Finding]:
     for key, value in tree.items():
         name = config_key(key)
         is_config = key.startswith("+") or name in IGNORED_DBT_KEYS or name in UNSUPPORTED_DBT_KEYS
+        is_config = is_config or name in ENGINE_IGNORED_KEYS
         if is_config or (name in CONFIG_KEYS and not isinstance(value, Mapping)):
             yield from _config_value(shown, tree.key_lines.get(key), name, value, f"{context}.{key}")
         elif isinstance(value, YamlMap):
@@ -173,6 +174,14 @@ def _config_value(shown: str, line: int | None, name: str, value: Any, context: 
     if name in IGNORED_DBT_KEYS:
         todo = IGNORED_TODO.get(name, "It has no effect in sqlflow; keep it for dbt or remove it.")
         yield Finding(path=shown, line=line, kind="ignored", what=f"config '{name}' ({context})", todo=todo)
+    elif name in ENGINE_IGNORED_KEYS:
+        yield Finding(
+            path=shown,
+            line=line,
+            kind="ignored",
+            what=f"config '{name}' ({context}) is ignored on duckdb/postgres",
+            todo="It has no effect here, as in dbt-duckdb; keep it for other warehouses or remove it.",
+        )
     elif name in UNSUPPORTED_DBT_KEYS:
         yield Finding(
             path=shown,

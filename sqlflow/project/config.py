@@ -10,6 +10,7 @@ Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,14 +28,21 @@ IGNORED_DBT_KEYS = frozenset(
      "store_failures_as", "query_tag", "static_analysis", "description"}
 )  # fmt: skip
 _MAPPING_DBT_KEYS = frozenset({"persist_docs", "grants", "contract", "quoting", "labels"})
+# dbt configs of other warehouses (and of dbt-duckdb's external and python models) that dbt-duckdb
+# ignores on a model: accepted with a warning
+ENGINE_IGNORED_KEYS = frozenset(
+    {"partition_by", "cluster_by", "file_format", "location", "options", "format", "plugin",
+     "submission_method"}
+)  # fmt: skip
 # dbt configs that change what a relation holds and that sqlflow cannot do yet: an error naming them
 UNSUPPORTED_DBT_KEYS = frozenset(
     {"snapshot_meta_column_names", "dbt_valid_to_current", "fail_calc", "merge_update_columns",
-     "merge_exclude_columns", "partition_by", "cluster_by", "file_format", "location", "options", "format",
-     "plugin", "submission_method"}
+     "merge_exclude_columns"}
 )  # fmt: skip
 APPENDED_KEYS = frozenset({"tags", "pre_hook", "post_hook", "depends_on"})
 UPDATED_KEYS = frozenset({"meta", "docs", "column_types"})
+# receives a warning about a config that is accepted: (message, where)
+Warn = Callable[[str, SourceLocation], None]
 
 
 class _Bad(Exception):
@@ -142,12 +150,27 @@ def _suggest(key: str, written: str) -> str | None:
     return hint
 
 
-def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: str = "") -> dict[str, Any]:
+def _typo_of(key: str, written: str) -> str | None:
+    """A did-you-mean for an unknown key only when it is very close to a known one (a custom config such as
+    `start` is not taken for `strategy`).
+
+    >>> _typo_of("materialised", "materialised"), _typo_of("start", "start")
+    ("did you mean 'materialized'?", None)
+    """
+    close = difflib.get_close_matches(key, sorted(CONFIG_KEYS), n=1, cutoff=0.8)
+    return _suggest(key, written) if close else None
+
+
+def normalise_config(
+    raw: Mapping[str, Any], *, where: SourceLocation, context: str = "", warn: Warn | None = None
+) -> dict[str, Any]:
     """`raw` with keys normalised (no '+', '-' -> '_'), validated against CONFIG_KEYS and values coerced.
 
     tags / unique_key / pre_hook / post_hook become tuples of strings; meta / docs / column_types plain
     dicts; choices (materialized, severity, ...) are checked. When `raw` came from YAML each error names
-    the line of its key; `context` (e.g. "models.shop.staging") is named in the message.
+    the line of its key; `context` (e.g. "models.shop.staging") is named in the message. As in dbt, a key
+    sqlflow does not know is kept as it is (NodeConfig.extra), with a warning to `warn` when it looks like
+    a typo of a known key; a config the engines ignore (`cluster_by`) is dropped with a warning.
 
     >>> normalise_config({"+materialized": "table", "tags": "nightly"}, where=SourceLocation("x.yml"))
     {'materialized': 'table', 'tags': ('nightly',)}
@@ -161,6 +184,10 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
         location = SourceLocation(where.path, lines.get(written, where.line))
         if key in IGNORED_DBT_KEYS:
             continue
+        if key in ENGINE_IGNORED_KEYS:
+            if warn is not None:
+                warn(f"dbt config '{shown}'{under} is ignored on duckdb/postgres", location)
+            continue
         if key in UNSUPPORTED_DBT_KEYS and not (key == "fail_calc" and str(value).strip() == "count(*)"):
             raise ConfigError(
                 f"dbt config '{shown}'{under} is not supported by sqlflow",
@@ -168,7 +195,11 @@ def normalise_config(raw: Mapping[str, Any], *, where: SourceLocation, context: 
                 hint="remove it; docs/dbt.md lists what sqlflow reads from a dbt project",
             )
         if key not in CONFIG_KEYS:
-            raise ConfigError(f"unknown key '{shown}'{under}", location=location, hint=_suggest(key, shown))
+            hint = _typo_of(key, shown)
+            if hint is not None and warn is not None:
+                warn(f"unknown config '{shown}'{under} is kept as a custom config ({hint})", location)
+            out[key] = plain(value)
+            continue
         if key == "sensor":
             out[key] = normalise_sensor(value, path=where.path, line=location.line, context=context)
             continue
@@ -243,7 +274,7 @@ def _is_config(key: str, value: Any) -> bool:
     if key.startswith("+"):
         return True
     name = config_key(key)
-    if name in IGNORED_DBT_KEYS or name in UNSUPPORTED_DBT_KEYS:
+    if name in IGNORED_DBT_KEYS or name in UNSUPPORTED_DBT_KEYS or name in ENGINE_IGNORED_KEYS:
         if not isinstance(value, Mapping):
             return True
         # `contract: {enforced: true}` is a config; `contract: {raw_codes: {+column_types: ..}}` is a folder
@@ -255,11 +286,14 @@ def _is_config(key: str, value: Any) -> bool:
     return not isinstance(value, Mapping) or name in UPDATED_KEYS
 
 
-def normalise_tree(raw: Mapping[str, Any], *, path: str, context: str) -> dict[str, Any]:
+def normalise_tree(
+    raw: Mapping[str, Any], *, path: str, context: str, warn: Warn | None = None
+) -> dict[str, Any]:
     """A validated `models:` tree: configs as `+snake_key` with coerced values, folders as plain keys.
 
-    A key without '+' is a folder unless it is a known config key; a scalar under an unknown key is an
-    error (a folder holds a mapping), so `materialised: view` is caught with a did-you-mean.
+    A key without '+' is a folder unless it is a known config key or holds no mapping: as in dbt, a scalar
+    under an unknown key is a custom config (`start: 2020-01-01`), and `materialised: view` is kept with a
+    did-you-mean warning to `warn`.
     """
     configs = YamlMap()
     out: dict[str, Any] = {}
@@ -270,16 +304,15 @@ def normalise_tree(raw: Mapping[str, Any], *, path: str, context: str) -> dict[s
             if key in lines:
                 configs.key_lines[key] = lines[key]
         elif isinstance(value, Mapping):
-            out[key] = normalise_tree(value, path=path, context=f"{context}.{key}")
+            out[key] = normalise_tree(value, path=path, context=f"{context}.{key}", warn=warn)
         elif value is None:
             out[key] = {}
         else:
-            location = SourceLocation(path, lines.get(key, getattr(raw, "line", None)))
-            raise ConfigError(
-                f"unknown key '{key}' under {context}", location=location, hint=_suggest(config_key(key), key)
-            )
+            configs[key] = value
+            if key in lines:
+                configs.key_lines[key] = lines[key]
     where = SourceLocation(path, getattr(raw, "line", None))
-    normalised = normalise_config(configs, where=where, context=context)
+    normalised = normalise_config(configs, where=where, context=context, warn=warn)
     return {f"+{k}": v for k, v in normalised.items()} | out
 
 

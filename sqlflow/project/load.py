@@ -70,4 +70,5 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         unit_tests=properties.unit_tests,
         quoting=spec.quoting,
         packages=read_packages(root),
+        warnings=(*spec.warnings, *properties.warnings),
     )

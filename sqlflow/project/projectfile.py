@@ -74,6 +74,7 @@ class ProjectFile:
     notifications: Notifications = NO_NOTIFICATIONS  # alert channels, sla, freshness deadlines
     schedules: tuple[ScheduleJob, ...] = ()  # the jobs of the built-in cron runner
     quoting: Mapping[str, bool] = field(default_factory=dict)  # dbt's `quoting:` of relation names
+    warnings: tuple[tuple[str, SourceLocation], ...] = ()  # what is accepted but likely wrong (a typo)
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -143,9 +144,12 @@ def read_project_file(root: Path) -> ProjectFile:
         value = expect_str_list(shown, doc, key, "")
         return default if value is None else tuple(p.rstrip("/") or "." for p in value)
 
+    warnings: list[tuple[str, SourceLocation]] = []
+
     def tree(key: str) -> dict[str, Any]:
         raw = expect_map(shown, doc, key, "")
-        return strip_project_level(normalise_tree(raw, path=shown, context=key), name)
+        normalised = normalise_tree(raw, path=shown, context=key, warn=lambda m, at: warnings.append((m, at)))
+        return strip_project_level(normalised, name)
 
     test_configs = deep_merge_tree(tree("tests"), tree("data_tests"))
     return ProjectFile(
@@ -172,6 +176,7 @@ def read_project_file(root: Path) -> ProjectFile:
         notifications=read_notifications(shown, doc),
         schedules=read_schedules(shown, doc),
         quoting=_quoting(shown, doc),
+        warnings=tuple(warnings),
     )
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlflow.errors import ConfigError, SourceLocation
+from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
 from sqlflow.project.columns import parse_columns, parse_tests
-from sqlflow.project.config import config_key, merge_config, normalise_config
+from sqlflow.project.config import Warn, config_key, merge_config, normalise_config
 from sqlflow.project.expectations import parse_expectations, parse_suite
 from sqlflow.project.sensors import parse_sensors
 from sqlflow.project.sources import parse_source
@@ -57,6 +57,7 @@ class Properties:
     sensors: tuple[SensorSpec, ...] = ()
     snapshots: dict[str, NodeProperties] = field(default_factory=dict)
     unit_tests: tuple[UnitTestSpec, ...] = ()
+    warnings: tuple[tuple[str, SourceLocation], ...] = ()  # keys dbt ignores or keeps, likely typos
 
 
 def read_properties(
@@ -72,6 +73,11 @@ def read_properties(
     sources: dict[str, SourceLocation] = {}
     tables: list[SourceTable] = []
     sensors: dict[str, SensorSpec] = {}
+    warnings: list[tuple[str, SourceLocation]] = []
+
+    def warn(message: str, at: SourceLocation) -> None:
+        warnings.append((message, at))
+
     for shown, path in files:
         doc = load_yaml(path, shown)
         if doc is None:
@@ -81,7 +87,13 @@ def read_properties(
                 f"a property file must be a mapping (version:, models:, ...), not {kind(doc)}",
                 location=SourceLocation(shown, 1),
             )
-        check_keys(shown, doc, FILE_KEYS + FILE_TOLERATED, "")
+        for key in doc:
+            if key not in FILE_KEYS + FILE_TOLERATED:  # dbt ignores it, with a warning
+                hint = did_you_mean(str(key), FILE_KEYS)
+                ignored = f"unknown key '{key}' in a property file is ignored" + (
+                    f" ({hint})" if hint else ""
+                )
+                warn(ignored, key_location(shown, doc, key))
         if doc.get("version", 2) != 2:
             raise ConfigError(
                 f"unsupported property file version {doc['version']!r}",
@@ -91,7 +103,7 @@ def read_properties(
         for section, seen in found.items():
             entries = expect_list(shown, doc, section, "")
             for index in range(len(entries)):
-                props = _node(shown, entries, index, section[:-1], root)
+                props = _node(shown, entries, index, section[:-1], root, warn)
                 if props.name in seen:
                     first = seen[props.name]
                     raise ConfigError(
@@ -138,10 +150,13 @@ def read_properties(
         sensors=tuple(sensors.values()),
         snapshots=found["snapshots"],
         unit_tests=tuple(unit_tests.values()),
+        warnings=tuple(warnings),
     )
 
 
-def _node(shown: str, entries: list[Any], index: int, what: str, root: Path | None) -> NodeProperties:
+def _node(
+    shown: str, entries: list[Any], index: int, what: str, root: Path | None, warn: Warn
+) -> NodeProperties:
     """One `models:` / `seeds:` / `snapshots:` entry."""
     entry = entries[index]
     if not isinstance(entry, dict) or entry.get("name") is None:
@@ -154,8 +169,10 @@ def _node(shown: str, entries: list[Any], index: int, what: str, root: Path | No
     loose.key_lines = getattr(entry, "key_lines", {})
     block = expect_map(shown, entry, "config", context)
     config = merge_config(
-        normalise_config(loose, where=key_location(shown, entry), context=context),
-        normalise_config(block, where=key_location(shown, entry, "config"), context=f"config of {context}"),
+        normalise_config(loose, where=key_location(shown, entry), context=context, warn=warn),
+        normalise_config(
+            block, where=key_location(shown, entry, "config"), context=f"config of {context}", warn=warn
+        ),
     )
     columns, column_tests = parse_columns(shown, entry, context)
     lines = {k: v for k, v in loose.key_lines.items() if k in loose} | block.key_lines

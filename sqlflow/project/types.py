@@ -209,6 +209,8 @@ class Project:
     unit_tests: tuple[UnitTestSpec, ...] = ()
     quoting: Mapping[str, bool] = EMPTY  # dbt's `quoting:` (database, schema, identifier)
     packages: tuple[tuple[str, SourceLocation], ...] = ()  # what packages.yml lists (none is installed)
+    # what dbt accepts and sqlflow warns about (a likely typo of a key, a config the engine ignores)
+    warnings: tuple[tuple[str, SourceLocation], ...] = ()
 
     @property
     def target_dir(self) -> Path:

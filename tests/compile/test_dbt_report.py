@@ -87,8 +87,8 @@ EXPECTED = [
     "table, view, incremental or ephemeral (custom materializations are not run).",
     "dbt_project.yml:13: ignored: config 'contract' (models.legacy.marts.+contract). The contract is not "
     "enforced: add data tests (not_null, accepted_values ...) instead.",
-    "dbt_project.yml:14: unsupported: config 'partition_by' (models.legacy.marts.+partition_by) is not "
-    "supported: sqlflow stops with an error. Remove it (docs/dbt.md lists the configs sqlflow reads).",
+    "dbt_project.yml:14: ignored: config 'partition_by' (models.legacy.marts.+partition_by) is ignored on "
+    "duckdb/postgres. It has no effect here, as in dbt-duckdb; keep it for other warehouses or remove it.",
     "macros/columns.sql:3: unsupported: adapter.get_missing_columns is not available in sqlflow's Jinja. "
     "Rewrite it in SQL or with run_query (docs/dbt.md lists the adapter methods).",
     "macros/mv.sql:1: unsupported: custom materialization 'materialized_view' is not run. Models that use"
@@ -148,7 +148,7 @@ def test_debug_dbt_prints_the_report_and_fails_on_unsupported_things(legacy: Pat
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].startswith("UNSUPPORTED dbt_project.yml:3: on-run-start hooks are not run.")
-    assert lines[-1] == "11 unsupported, 8 ignored"
+    assert lines[-1] == "10 unsupported, 9 ignored"
 
 
 def test_a_project_sqlflow_fully_reads_reports_nothing(tmp_path: Path) -> None:

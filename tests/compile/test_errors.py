@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from sqlflow.compile.lint import lint
 from sqlflow.errors import (
     ConfigError,
     CycleError,
@@ -249,12 +250,13 @@ def test_missing_var(compile_files) -> None:
         compile_files({"models/x.sql": "\nselect {{ var('start') }}\n"})
 
 
-def test_unknown_config_key_in_config_call(compile_files) -> None:
-    with pytest.raises(
-        ConfigError,
-        match=exactly("models/x.sql:2: unknown key 'materialised' (did you mean 'materialized'?)"),
-    ):
-        compile_files({"models/x.sql": "\n{{ config(materialised='table') }}\nselect 1\n"})
+def test_unknown_config_key_in_config_call_is_kept_with_a_warning(compile_files) -> None:
+    manifest = compile_files({"models/x.sql": "\n{{ config(materialised='table') }}\nselect 1\n"})
+    assert manifest.nodes["model.shop.x"].config.extra == {"materialised": "table"}
+    assert [str(w) for w in lint(manifest)] == [
+        "models/x.sql:2: unknown config 'materialised' is kept as a custom config "
+        "(did you mean 'materialized'?)"
+    ]
 
 
 def test_bad_config_value_in_config_call(compile_files) -> None:
@@ -270,18 +272,16 @@ def test_bad_config_value_in_config_call(compile_files) -> None:
 
 def test_properties_of_a_model_that_does_not_exist(compile_files) -> None:
     files = {"models/orders.sql": "select 1", "models/p.yml": "version: 2\nmodels:\n  - name: ordrs\n"}
-    with pytest.raises(
-        ConfigError, match=exactly("models/p.yml:3: unknown model 'ordrs' (did you mean 'orders'?)")
-    ):
-        compile_files(files)
+    assert [str(w) for w in lint(compile_files(files))] == [
+        "models/p.yml:3: unknown model 'ordrs': its properties and tests are ignored (did you mean 'orders'?)"
+    ]
 
 
 def test_properties_of_a_seed_that_does_not_exist(compile_files) -> None:
     files = {"seeds/codes.csv": "a\n1\n", "seeds/p.yml": "version: 2\nseeds:\n  - name: code\n"}
-    with pytest.raises(
-        ConfigError, match=exactly("seeds/p.yml:3: unknown seed 'code' (did you mean 'codes'?)")
-    ):
-        compile_files(files)
+    assert [str(w) for w in lint(compile_files(files))] == [
+        "seeds/p.yml:3: unknown seed 'code': its properties and tests are ignored (did you mean 'codes'?)"
+    ]
 
 
 def test_cycle_through_a_plain_name_and_a_ref(compile_files) -> None:

@@ -47,18 +47,30 @@ def test_normalising_twice_changes_nothing() -> None:
     assert normalise_config(once, where=WHERE) == once
 
 
-def test_unknown_key_with_did_you_mean() -> None:
-    message = "models/orders.sql:1: unknown key 'materialised' (did you mean 'materialized'?)"
-    with pytest.raises(ConfigError, match=exactly(message)):
-        normalise_config({"materialised": "table"}, where=WHERE)
+def test_unknown_key_is_kept_with_did_you_mean() -> None:
+    warned: list[str] = []
+    config = normalise_config(
+        {"materialised": "table"}, where=WHERE, warn=lambda m, at: warned.append(f"{at}: {m}")
+    )
+    assert config == {"materialised": "table"}  # kept, as dbt keeps it
+    assert warned == [
+        "models/orders.sql:1: unknown config 'materialised' is kept as a custom config "
+        "(did you mean 'materialized'?)"
+    ]
 
 
 def test_unknown_dashed_key_suggests_the_dashed_spelling() -> None:
-    message = (
-        "models/orders.sql:1: unknown key 'pre-hok' under config() (did you mean 'pre-hook' or 'post-hook'?)"
+    warned: list[str] = []
+    normalise_config(
+        {"pre-hok": "select 1"},
+        where=WHERE,
+        context="config()",
+        warn=lambda m, at: warned.append(f"{at}: {m}"),
     )
-    with pytest.raises(ConfigError, match=exactly(message)):
-        normalise_config({"pre-hok": "select 1"}, where=WHERE, context="config()")
+    assert warned == [
+        "models/orders.sql:1: unknown config 'pre-hok' under config() is kept as a custom config "
+        "(did you mean 'pre-hook' or 'post-hook'?)"
+    ]
 
 
 def test_error_names_the_line_of_the_key() -> None:

@@ -163,18 +163,22 @@ def test_unknown_config_key_in_the_models_tree(write: WriteFiles) -> None:
                 """
         }
     )
-    message = (
-        "sqlflow.yml:7: unknown key 'materialised' under models.shop.staging (did you mean 'materialized'?)"
-    )
-    with pytest.raises(ConfigError, match=exactly(message)):
-        load_project(root)
+    project = load_project(root)
+    assert project.model_configs["staging"]["+materialised"] == "table"  # kept, as dbt keeps it
+    assert [(str(at), m) for m, at in project.warnings] == [
+        (
+            "sqlflow.yml:7",
+            "unknown config 'materialised' under models.shop.staging is kept as a custom config "
+            "(did you mean 'materialized'?)",
+        )
+    ]
 
 
 def test_a_scalar_under_an_unknown_key_is_not_a_folder(write: WriteFiles) -> None:
     root = write({"sqlflow.yml": "name: shop\nmodels:\n  shop:\n    materialised: view\n"})
-    message = "sqlflow.yml:4: unknown key 'materialised' under models.shop (did you mean 'materialized'?)"
-    with pytest.raises(ConfigError, match=exactly(message)):
-        load_project(root)
+    project = load_project(root)
+    assert project.model_configs == {"+materialised": "view"}
+    assert [str(at) for _, at in project.warnings] == ["sqlflow.yml:4"]
 
 
 def test_bad_config_value_in_the_tree(write: WriteFiles) -> None:

@@ -227,15 +227,10 @@ def test_bad_yaml_in_a_property_file(write: WriteFiles, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("version: 2\nmodel:\n  - name: a\n",
-         "models/s.yml:2: unknown key 'model' (did you mean 'models'?)"),
         ("version: 1\n", "models/s.yml:1: unsupported property file version 1 (write 'version: 2')"),
         ("models:\n  - name: a\n    descripton: x\n",
          "models/s.yml:3: unknown key 'descripton' under model 'a' (did you mean 'description'?)"),
         ("models:\n  - description: x\n", "models/s.yml:2: a model entry needs a 'name'"),
-        ("models:\n  - name: a\n    config:\n      materialised: table\n",
-         "models/s.yml:4: unknown key 'materialised' under config of model 'a' "
-         "(did you mean 'materialized'?)"),
         ("models:\n  - name: a\n    columns:\n      - name: id\n        data_test: [unique]\n",
          "models/s.yml:5: unknown key 'data_test' under column 'id' of model 'a' "
          "(did you mean 'data_tests' or 'data_type'?)"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlflow.errors import SourceLocation, TemplateError
 from sqlflow.manifest import Relation
-from sqlflow.project.config import normalise_config
+from sqlflow.project.config import Warn, normalise_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +175,9 @@ class RenderState:
 class ConfigCall:
     """`config(...)` records a model's config; `config.get(key, default)` reads the merged config so far."""
 
-    def __init__(self, state: RenderState) -> None:
+    def __init__(self, state: RenderState, warn: Warn | None = None) -> None:
         self._state = state
+        self._warn = warn  # a likely typo of a config key, kept as a custom config
 
     def __call__(self, *args: Any, **kwargs: Any) -> str:
         state = self._state
@@ -185,7 +186,7 @@ class ConfigCall:
             if len(args) != 1 or not isinstance(args[0], Mapping):
                 raise TemplateError("config() takes keyword arguments", location=location)
             kwargs = {**args[0], **kwargs}
-        normalised = normalise_config(kwargs, where=location)
+        normalised = normalise_config(kwargs, where=location, warn=self._warn)
         state.result.configs.append((normalised, location))
         state.config.update(normalised)
         return ""

@@ -159,7 +159,7 @@ class Renderer:
         self.env.globals.update(
             ref=self._ref,
             source=self._source,
-            config=ConfigCall(state),
+            config=ConfigCall(state, lambda message, at: self.warnings.append((message, at))),
             var=self._var,
             env_var=self._env_var,
             is_incremental=lambda: state.incremental,

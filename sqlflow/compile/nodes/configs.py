@@ -16,9 +16,11 @@ from sqlflow.project.types import Target
 
 
 def node_config(merged: Mapping[str, Any], **forced: Any) -> NodeConfig:
+    """A NodeConfig of a merged config; the keys sqlflow does not know go to `extra`, as dbt keeps them."""
     values = {k: v for k, v in merged.items() if k in CONFIG_KEYS}
+    extra = {k: v for k, v in merged.items() if k not in CONFIG_KEYS}
     values.update(forced)
-    return NodeConfig(**values)
+    return NodeConfig(**values, extra=extra) if extra else NodeConfig(**values)
 
 
 # A project's own naming macro: `{% macro generate_schema_name(custom_schema_name, node) %}` (or its

@@ -24,7 +24,8 @@ def config_doc(config: NodeConfig | Mapping[str, Any] | None) -> dict[str, Any]:
     if config is None:
         return {}
     if isinstance(config, NodeConfig):
-        values = {f: getattr(config, f) for f in NodeConfig.__dataclass_fields__}
+        values = {f: getattr(config, f) for f in NodeConfig.__dataclass_fields__ if f != "extra"}
+        values = {**config.extra, **values}
     else:
         values = dict(config)
     out: dict[str, Any] = {}
@@ -138,8 +139,9 @@ def compile_warnings(
     packages: Iterable[tuple[str, SourceLocation]],
     template_warnings: Iterable[tuple[str, SourceLocation | None]],
 ) -> list[dict[str, Any]]:
-    """manifest.metadata["warnings"]: each package packages.yml lists (none is installed), then what templates
-    said through exceptions.warn(...); each {"message", "path", "line"}."""
+    """manifest.metadata["warnings"]: each package packages.yml lists (none is installed), then what the
+    project's files and templates said (exceptions.warn(...), a likely typo of a config key), each once;
+    each {"message", "path", "line"}."""
     found: list[tuple[str, SourceLocation | None]] = [
         (
             f"package '{name}' is not installed: sqlflow installs no packages (dbt_utils' generic tests are "
@@ -151,5 +153,5 @@ def compile_warnings(
     found += template_warnings
     return [
         {"message": message, "path": where.path if where else "", "line": where.line if where else None}
-        for message, where in found
+        for message, where in dict.fromkeys(found)  # a template rendered twice warns once
     ]

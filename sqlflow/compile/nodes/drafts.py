@@ -16,7 +16,7 @@ import sqlflow
 from sqlflow.compile.nodes.descriptions import described_columns, render_description
 from sqlflow.compile.nodes.orchestration import node_settings
 from sqlflow.compile.nodes.snapshots import split_snapshots
-from sqlflow.errors import ConfigError, SourceLocation, did_you_mean
+from sqlflow.errors import SourceLocation, did_you_mean
 from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
 from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
@@ -42,6 +42,8 @@ class Rendered:
     refs: Calls = ()
     sources: Calls = ()
     env_reads: tuple[tuple[str, str | None], ...] = ()
+    # what the template warned about (a config key's likely typo, exceptions.warn), kept for a cached render
+    warnings: tuple[tuple[str, SourceLocation | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +149,30 @@ def read_drafts(p: Project) -> list[Draft]:
                     block.file, "snapshot", block.name, uid, fqn, base, props, line=block.line, raw=block.raw
                 )
             )
-    check_properties("model", p.model_properties, (d.name for d in out if d.kind == "model"))
-    check_properties("seed", p.seed_properties, (d.name for d in out if d.kind == "seed"))
-    check_properties("snapshot", p.snapshot_properties, (d.name for d in out if d.kind == "snapshot"))
     return out
+
+
+def orphan_properties(p: Project, drafts: Iterable[Draft]) -> list[tuple[str, SourceLocation]]:
+    """A warning for each model, seed or snapshot that property YAML describes and that has no file: as dbt
+    does, its properties (and tests) are dropped."""
+    names: dict[str, set[str]] = {"model": set(), "seed": set(), "snapshot": set()}
+    for draft in drafts:
+        names.get(draft.kind, set()).add(draft.name)
+    found = []
+    for kind, properties in (
+        ("model", p.model_properties), ("seed", p.seed_properties), ("snapshot", p.snapshot_properties),
+    ):  # fmt: skip
+        for name, props in sorted(properties.items(), key=lambda item: (item[1].path, item[1].line or 0)):
+            if name not in names[kind]:
+                hint = did_you_mean(name, names[kind])
+                found.append(
+                    (
+                        f"unknown {kind} '{name}': its properties and tests are ignored"
+                        + (f" ({hint})" if hint else ""),
+                        SourceLocation(props.path, props.line),
+                    )
+                )
+    return found
 
 
 def source_nodes(p: Project) -> list[SourceNode]:
@@ -236,18 +258,6 @@ def metadata(target: Target, invocation_id: str, started: datetime) -> dict[str,
         "target_type": target.type,
         "adapter_type": target.type,
     }
-
-
-def check_properties(kind: str, properties: Mapping[str, Any], names: Iterable[str]) -> None:
-    """ConfigError when property YAML describes a model or seed that has no file."""
-    known = set(names)
-    for name, props in sorted(properties.items(), key=lambda item: (item[1].path, item[1].line or 0)):
-        if name not in known:
-            raise ConfigError(
-                f"unknown {kind} '{name}'",
-                location=SourceLocation(props.path, props.line),
-                hint=did_you_mean(name, known),
-            )
 
 
 def folders_of(path: str, roots: Iterable[str]) -> tuple[str, ...]:

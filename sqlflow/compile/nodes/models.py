@@ -32,6 +32,7 @@ def render_pass1(c: CompileContext, draft: Draft) -> Draft:
     cached = None if volatile else c.cache.get("render", draft.cache_name, key)
     if cached is not None and all(os.environ.get(k) == v for k, v in cached.env_reads):
         return replace(draft, key=key, volatile=volatile, rendered=cached)
+    warned = len(c.renderer.warnings)
     result = c.renderer.render(
         draft.file.path, text=draft.template, config=draft.base, node=lambda: node_doc(draft, None, None)
     )
@@ -41,6 +42,7 @@ def render_pass1(c: CompileContext, draft: Draft) -> Draft:
         tuple((call.args, call.location) for call in result.refs),
         tuple((call.args, call.location) for call in result.sources),
         tuple(sorted(result.env_reads.items())),
+        tuple(c.renderer.warnings[warned:]),
     )
     volatile = volatile or result.uncacheable
     if not volatile:
