@@ -52,7 +52,9 @@ EMPTY: Mapping[str, Any] = FrozenMap()
 Materialization = Literal["view", "table", "ephemeral", "incremental", "seed", "snapshot"]
 # time_range: one delete-then-insert per interval of `time_column`, with the interval ledger; dbt's
 # `microbatch` is the same strategy under another name
-IncrementalStrategy = Literal["append", "merge", "delete+insert", "time_range", "microbatch"]
+IncrementalStrategy = Literal[
+    "append", "merge", "delete+insert", "time_range", "microbatch", "insert_overwrite", "replace_where"
+]
 OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_columns"]
 Severity = Literal["error", "warn"]
 SnapshotStrategy = Literal["timestamp", "check"]
@@ -70,6 +72,9 @@ CONFIG_CHOICES: Mapping[str, tuple[str, ...]] = {
     "on_failure": get_args(OnFailure),
 }
 TIME_RANGE_STRATEGIES: frozenset[str] = frozenset({"time_range", "microbatch"})
+# strategies of other warehouses' dbt adapters: accepted, as dbt-duckdb parses them, and refused only when
+# an incremental run uses them (a first or full-refresh build creates the table)
+UNBUILDABLE_STRATEGIES: frozenset[str] = frozenset({"insert_overwrite", "replace_where"})
 # the columns a snapshot adds to its select, named as dbt names them; `dbt_is_deleted` ('True' / 'False'
 # text, as in dbt) only with hard_deletes: new_record
 SNAPSHOT_META_COLUMNS: tuple[str, ...] = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")

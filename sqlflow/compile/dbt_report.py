@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlflow.compile.jinja.dbt_adapter import Adapter
 from sqlflow.compile.nodes.builtin_tests import DBT_UTILS_TESTS
 from sqlflow.errors import SqlflowError
-from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS
+from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS, UNBUILDABLE_STRATEGIES
 from sqlflow.project.config import ENGINE_IGNORED_KEYS, IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key
 from sqlflow.project.yamlfile import YamlList, YamlMap, parse_yaml
 
@@ -189,6 +189,15 @@ def _config_value(shown: str, line: int | None, name: str, value: Any, context: 
             kind="unsupported",
             what=f"config '{name}' ({context}) is not supported: sqlflow stops with an error",
             todo="Remove it (docs/dbt.md lists the configs sqlflow reads).",
+        )
+    elif name == "incremental_strategy" and value in UNBUILDABLE_STRATEGIES:
+        yield Finding(
+            path=shown,
+            line=line,
+            kind="unsupported",
+            what=f"incremental_strategy '{value}' ({context}) is not available on duckdb/postgres: a first "
+            "build creates the table, an incremental run fails",
+            todo="Use append, merge or delete+insert.",
         )
     elif name == "materialized" and isinstance(value, str) and value not in MATERIALIZATIONS:
         yield _materialization(shown, line, value)

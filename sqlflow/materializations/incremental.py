@@ -34,8 +34,8 @@ from sqlflow.adapters.sql import (
     merge,
     update_from,
 )
-from sqlflow.errors import NodeFailedError, did_you_mean
-from sqlflow.manifest import INCREMENTAL_STRATEGIES, ModelNode, Relation
+from sqlflow.errors import NodeFailedError, SourceLocation, did_you_mean
+from sqlflow.manifest import INCREMENTAL_STRATEGIES, UNBUILDABLE_STRATEGIES, ModelNode, Relation
 from sqlflow.materializations.context import (
     BuildContext,
     BuildResult,
@@ -54,12 +54,19 @@ ColumnTypes = Sequence[tuple[str, str]]
 
 
 def strategy_of(node: ModelNode) -> str:
-    """The node's incremental strategy, checked against its unique_key."""
+    """The node's incremental strategy, checked against its unique_key when an incremental run uses it."""
     strategy = node.config.incremental_strategy or ("merge" if node.config.unique_key else "append")
     if strategy not in INCREMENTAL_STRATEGIES:
         raise NodeFailedError(
             f"unknown incremental_strategy '{strategy}' for {node.name}",
-            hint=did_you_mean(strategy, INCREMENTAL_STRATEGIES) or "use " + ", ".join(INCREMENTAL_STRATEGIES),
+            hint=did_you_mean(strategy, INCREMENTAL_STRATEGIES)
+            or "use " + ", ".join(s for s in INCREMENTAL_STRATEGIES if s not in UNBUILDABLE_STRATEGIES),
+        )
+    if strategy in UNBUILDABLE_STRATEGIES:
+        raise NodeFailedError(
+            f"incremental_strategy '{strategy}' of {node.name} is not available on duckdb/postgres",
+            location=SourceLocation(node.path),
+            hint="use append, merge or delete+insert; a first or --full-refresh build creates the table",
         )
     if strategy != "append" and not node.config.unique_key:
         raise NodeFailedError(

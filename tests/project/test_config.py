@@ -88,7 +88,7 @@ def test_error_names_the_line_of_the_key() -> None:
          "(did you mean 'table'?)"),
         ({"incremental_strategy": "upsert"},
          "'incremental_strategy' must be one of append, merge, delete+insert, time_range, microbatch, "
-         "not 'upsert'"),
+         "insert_overwrite, replace_where, not 'upsert'"),
         ({"enabled": "yes"}, "'enabled' must be true or false, not a string"),
         ({"limit": 1.5}, "'limit' must be a whole number, not a number"),
         ({"alias": ["a"]}, "'alias' must be a string, not a list"),

@@ -178,3 +178,51 @@ def test_a_cached_render_warns_again(write: WriteFiles, tmp_path: Path) -> None:
         assert warnings_of(manifest) == [
             "models/a.sql:1: unknown config 'shema' is kept as a custom config (did you mean 'schema'?)"
         ]
+
+
+def test_a_strategy_the_engine_cannot_do_is_refused_only_by_an_incremental_run(write: WriteFiles) -> None:
+    from click.testing import CliRunner
+
+    from sqlflow.cli.main import cli
+
+    sql = (
+        "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\nselect 1 as id\n"
+    )
+    root = write({"dbt_project.yml": "name: shop\n", "models/events.sql": sql})
+    run = ["--no-color", "run", "--project-dir", str(root)]
+    first = CliRunner().invoke(cli, run)
+    assert first.exit_code == 0, first.output  # a first build creates the table, as in dbt-duckdb
+    again = CliRunner().invoke(cli, run)
+    assert again.exit_code == 1
+    assert (
+        "models/events.sql: incremental_strategy 'insert_overwrite' of events is not available on "
+        "duckdb/postgres (use append, merge or delete+insert; a first or --full-refresh build creates the "
+        "table)"
+    ) in again.output
+    assert CliRunner().invoke(cli, [*run, "--full-refresh"]).exit_code == 0
+
+
+def test_an_unknown_strategy_is_still_an_error_before_anything_runs(write: WriteFiles) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^models/a.sql:1: 'incremental_strategy' must be one of .*'mrege'"
+    ):
+        compiled(write, {"models/a.sql": "{{ config(incremental_strategy='mrege') }}\nselect 1\n"})
+
+
+def test_debug_dbt_lists_what_is_ignored_and_the_strategy_an_incremental_run_refuses(
+    write: WriteFiles,
+) -> None:
+    from sqlflow.compile.dbt_report import scan_project
+
+    project = (
+        "name: shop\nmodels:\n  shop:\n    +cluster_by: [id]\n    +incremental_strategy: insert_overwrite\n"
+    )
+    root = write({"dbt_project.yml": project, "models/a.sql": "select 1 as id\n"})
+    assert [str(f) for f in scan_project(root)] == [
+        "dbt_project.yml:4: ignored: config 'cluster_by' (models.shop.+cluster_by) is ignored on "
+        "duckdb/postgres. It has no effect here, as in dbt-duckdb; keep it for other warehouses or "
+        "remove it.",
+        "dbt_project.yml:5: unsupported: incremental_strategy 'insert_overwrite' "
+        "(models.shop.+incremental_strategy) is not available on duckdb/postgres: a first build creates "
+        "the table, an incremental run fails. Use append, merge or delete+insert.",
+    ]
