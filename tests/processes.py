@@ -26,6 +26,7 @@ def sqlflow_process(
     text output on a pipe (stderr joined to it unless `stderr` says otherwise)."""
     env = {**os.environ, "HOME": str(cwd), "NO_COLOR": "1"}
     env.pop("SQLFLOW_PROFILES_DIR", None)
+    env.pop("DBT_PROFILES_DIR", None)
     log = ["--log-format", "json"] if json_log else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "sqlflow", *log, *args],

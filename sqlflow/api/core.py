@@ -25,7 +25,7 @@ from sqlflow.engines import ENGINES, engine
 from sqlflow.errors import ConfigError
 from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, SensorNode
-from sqlflow.project import find_project_root, load_project
+from sqlflow.project import load_project, project_root
 from sqlflow.project.types import Project
 from sqlflow.runner.plan import (
     Plan,
@@ -93,7 +93,7 @@ def parse_vars(text: str | None) -> dict[str, Any]:
 
 
 def load(options: Options) -> Project:
-    root = find_project_root(options.project_dir or Path.cwd())
+    root = project_root(options.project_dir, Path.cwd())
     return load_project(root, target=options.target, profiles_dir=options.profiles_dir)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlflow.api.core import Options, compile_all, connect, engine_dialect, load
 from sqlflow.errors import ConfigError, SelectionError, SqlflowError, did_you_mean
 from sqlflow.manifest import Manifest, ModelNode
-from sqlflow.project import find_project_root
+from sqlflow.project import project_root
 
 if TYPE_CHECKING:
     from sqlflow.compile.dbt_report import Finding
@@ -101,7 +101,7 @@ def dbt_report(options: Options) -> list[Finding]:
     Scans the files as written, so it works on a project that does not load."""
     from sqlflow.compile.dbt_report import scan_project
 
-    return scan_project(find_project_root(options.project_dir or Path.cwd()))
+    return scan_project(project_root(options.project_dir, Path.cwd()))
 
 
 def clean(options: Options) -> list[Path]:

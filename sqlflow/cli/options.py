@@ -60,13 +60,15 @@ def project_options(func: F) -> F:
     func = click.option(
         "--profiles-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Folder holding profiles.yml (default: $SQLFLOW_PROFILES_DIR, the project, ~/.sqlflow).",
+        help="Folder holding profiles.yml (default: $SQLFLOW_PROFILES_DIR, $DBT_PROFILES_DIR, the project, "
+        "~/.sqlflow, ~/.dbt: the first that holds one).",
     )(func)
     func = click.option(
         "--project-dir",
         type=click.Path(file_okay=False, path_type=Path),
         envvar="SQLFLOW_PROJECT_DIR",
-        help="The project folder (default: the current folder or the nearest parent with sqlflow.yml).",
+        help="The project folder, holding sqlflow.yml or dbt_project.yml (default: the current folder or the "
+        "nearest parent with one).",
     )(func)
     return func
 

@@ -5,7 +5,7 @@ Imports only `sqlflow.errors` and `sqlflow.manifest` (and pyyaml; jinja2 only to
 """
 
 from sqlflow.project.config import folder_config, merge_config, normalise_config
-from sqlflow.project.load import load_project
+from sqlflow.project.load import load_project, project_root
 from sqlflow.project.projectfile import find_project_root
 from sqlflow.project.types import (
     NodeProperties,
@@ -30,4 +30,5 @@ __all__ = [
     "load_project",
     "merge_config",
     "normalise_config",
+    "project_root",
 ]

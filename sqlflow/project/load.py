@@ -1,4 +1,5 @@
-"""load_project(): a project folder -> a validated `Project` (project file, target, files, properties).
+"""load_project(): a project folder -> a validated `Project` (project file, target, files, properties);
+project_root(): which folder that is.
 
 Imports only `sqlflow.errors`, `sqlflow.manifest` and this package.
 """
@@ -7,12 +8,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlflow.errors import ConfigError
 from sqlflow.project.discovery import discover
 from sqlflow.project.docblocks import read_doc_blocks, read_packages
 from sqlflow.project.profiles import resolve_target
-from sqlflow.project.projectfile import read_project_file
+from sqlflow.project.projectfile import find_project_root, project_file_in, read_project_file
 from sqlflow.project.properties import read_properties
 from sqlflow.project.types import Project
+
+
+def project_root(project_dir: Path | None, cwd: Path) -> Path:
+    """The project folder. `project_dir` (--project-dir) must hold sqlflow.yml or dbt_project.yml itself, as
+    in dbt; without it, the nearest folder at or above `cwd` that holds one (dbt wants `cwd` itself)."""
+    if project_dir is None:
+        return find_project_root(cwd)
+    folder = (cwd / Path(project_dir).expanduser()).absolute()
+    if project_file_in(folder) is None:
+        raise ConfigError(
+            f"no sqlflow.yml or dbt_project.yml in {folder}",
+            hint="--project-dir must name the project folder itself; folders above it are not searched",
+        )
+    return folder
 
 
 def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | None = None) -> Project:
@@ -53,7 +69,9 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         pools=spec.pools,
         notifications=spec.notifications,
         schedules=spec.schedules,
-        target=resolve_target(root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir),
+        target=resolve_target(
+            root, spec.name, spec.profile, target=target, profiles_dir=profiles_dir, project_file=spec.file
+        ),
         model_files=files.model_files,
         seed_files=files.seed_files,
         test_files=files.test_files,

@@ -1,6 +1,8 @@
 """profiles.yml (dbt's shape) -> the Target the project runs on, or the embedded DuckDB default.
 
-Looked up in: the `profiles_dir` argument, $SQLFLOW_PROFILES_DIR, the project folder, ~/.sqlflow/.
+Looked up as dbt does: the `profiles_dir` argument (--profiles-dir), $SQLFLOW_PROFILES_DIR, $DBT_PROFILES_DIR,
+the project folder, ~/.sqlflow/, ~/.dbt/; the first folder holding one wins. The embedded DuckDB default
+applies only when none of them holds a profiles.yml and the project names no `profile:`.
 `{{ env_var('X') }}` / `{{ env_var('X', 'default') }}` in values is rendered with Jinja (imported only
 when a value holds a template), with nothing but env_var in its context.
 Imports only `sqlflow.errors`, `sqlflow.engines` (what each target type is), `sqlflow.manifest` and this
@@ -31,7 +33,8 @@ from sqlflow.project.yamlfile import (
 
 PROFILES_FILE = "profiles.yml"
 EMBEDDED = ENGINES["duckdb"]  # the engine of a project without a profile
-ENV_PROFILES_DIR = "SQLFLOW_PROFILES_DIR"
+ENV_PROFILES_DIRS = ("SQLFLOW_PROFILES_DIR", "DBT_PROFILES_DIR")  # when both are set, sqlflow's comes first
+HOME_FOLDERS = (".sqlflow", ".dbt")
 DEFAULT_TARGET = "default"
 
 
@@ -44,12 +47,16 @@ def find_profiles_file(root: Path, profiles_dir: Path | None = None) -> Path | N
                 f"no {PROFILES_FILE} in {profiles_dir}", hint="check --profiles-dir, or leave it out"
             )
         return path
-    folders = [Path(os.environ[ENV_PROFILES_DIR]).expanduser()] if os.environ.get(ENV_PROFILES_DIR) else []
-    folders += [root, Path.home() / ".sqlflow"]
-    for folder in folders:
+    for folder in profiles_folders(root):
         if (folder / PROFILES_FILE).is_file():
             return folder / PROFILES_FILE
     return None
+
+
+def profiles_folders(root: Path) -> list[Path]:
+    """The folders searched for profiles.yml without --profiles-dir, in order."""
+    folders = [Path(os.environ[name]).expanduser() for name in ENV_PROFILES_DIRS if os.environ.get(name)]
+    return [*folders, root, *(Path.home() / name for name in HOME_FOLDERS)]
 
 
 def default_target(root: Path, project_name: str, profile_name: str) -> Target:
@@ -72,27 +79,32 @@ def resolve_target(
     *,
     target: str | None = None,
     profiles_dir: Path | None = None,
+    project_file: str = "sqlflow.yml",
 ) -> Target:
-    """The target named `target` (else the profile's `target:`) of the project's profile in profiles.yml."""
+    """The target named `target` (else the profile's `target:`) of the project's profile in profiles.yml:
+    `profile`, else the one named after the project. With no profiles.yml and no `profile`, the embedded
+    DuckDB default; a profile or target that names nothing is an error listing what exists."""
     profile_name = profile or project_name
     path = find_profiles_file(root, profiles_dir)
-    doc = None
-    shown = PROFILES_FILE
-    if path is not None:
-        shown = relative_path(path, root)
-        doc = load_yaml(path, shown)
-        if doc is not None and not isinstance(doc, dict):
-            raise ConfigError(
-                f"{PROFILES_FILE} must be a mapping of profiles", location=SourceLocation(shown, 1)
-            )
-    if not doc or profile_name not in doc:
-        if target is not None and target != DEFAULT_TARGET:
-            where = shown if path is not None else f"any {PROFILES_FILE}"
-            raise ConfigError(
-                f"unknown target '{target}'",
-                hint=f"no profile '{profile_name}' in {where}, so the only target is '{DEFAULT_TARGET}'",
-            )
-        return default_target(root, project_name, profile_name)
+    if path is None:
+        return _without_profiles(root, project_name, profile, target, project_file)
+    shown = relative_path(path, root)
+    doc = load_yaml(path, shown) or YamlMap()
+    if not isinstance(doc, YamlMap):
+        raise ConfigError(f"{PROFILES_FILE} must be a mapping of profiles", location=SourceLocation(shown, 1))
+    if profile_name not in doc:
+        names = [str(name) for name in doc]
+        why = (
+            f"named by 'profile:' in {project_file}"
+            if profile
+            else f"{project_file} has no 'profile:', so the project's name is used"
+        )
+        close = did_you_mean(profile_name, names)
+        listed = f"profiles there: {', '.join(names)}" if names else "it holds no profiles"
+        raise ConfigError(
+            f"no profile '{profile_name}' in {path}",
+            hint=f"{why}; {close} {listed}" if close else f"{why}; {listed}",
+        )
 
     context = f"profile '{profile_name}'"
     if not isinstance(doc[profile_name], dict):
@@ -119,6 +131,27 @@ def resolve_target(
     return _build_target(root, name, profile_name, settings, str(path), shown, output)
 
 
+def _without_profiles(
+    root: Path, project_name: str, profile: str | None, target: str | None, project_file: str
+) -> Target:
+    """No profiles.yml anywhere: the embedded DuckDB default, unless the project names a profile."""
+    folders = [str(folder) for folder in profiles_folders(root)]
+    searched = f"{', '.join(folders[:-1])} or {folders[-1]}"
+    if profile is not None:
+        raise ConfigError(
+            f"profile '{profile}' not found: no {PROFILES_FILE} in {searched}",
+            hint=f"'profile:' in {project_file} names it; write a {PROFILES_FILE}, or remove 'profile:' "
+            f"to build into the embedded DuckDB {project_name}.duckdb",
+        )
+    if target is not None and target != DEFAULT_TARGET:
+        raise ConfigError(
+            f"unknown target '{target}'",
+            hint=f"no {PROFILES_FILE} in {searched}, so the only target is '{DEFAULT_TARGET}' "
+            f"(the embedded DuckDB {project_name}.duckdb)",
+        )
+    return default_target(root, project_name, project_name)
+
+
 def _output_name(shown: str, doc: YamlMap, profile_name: str, target: str | None) -> str:
     """The output to use: `target`, else the profile's `target:`, else `dev` or the only output."""
     context = f"profile '{profile_name}'"
@@ -137,10 +170,12 @@ def _output_name(shown: str, doc: YamlMap, profile_name: str, target: str | None
             )
         name = "dev" if "dev" in outputs else next(iter(outputs))
     if name not in outputs:
+        close = did_you_mean(str(name), [str(output) for output in outputs])
+        available = f"available targets: {', '.join(outputs)}"
         raise ConfigError(
             f"unknown target '{name}' in {context}",
             location=location,
-            hint=f"available targets: {', '.join(outputs)}",
+            hint=f"{close} {available}" if close else available,
         )
     return str(name)
 

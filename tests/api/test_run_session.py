@@ -46,7 +46,7 @@ def test_a_backfill_renders_late_nodes_as_run_does(tmp_path: Path) -> None:
     root = write(
         tmp_path / "tr",
         {
-            "sqlflow.yml": "name: tr\nprofile: tr\n",
+            "sqlflow.yml": "name: tr\n",
             "models/events.sql": EVENTS,
             "models/daily.sql": LATE_DAILY,
         },

@@ -18,7 +18,8 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(template_dir(), dest)
     monkeypatch.chdir(dest)
     monkeypatch.delenv("SQLFLOW_PROFILES_DIR", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.sqlflow/profiles.yml of the machine
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.sqlflow or ~/.dbt profiles.yml of the machine
     return dest
 
 

@@ -34,7 +34,7 @@ def sqlflow(*args: str, cwd: Path) -> subprocess.Popen[str]:
 
 def make_project(root: Path) -> Path:
     (root / "models").mkdir(parents=True)
-    (root / "sqlflow.yml").write_text("name: bf\nprofile: bf\n")
+    (root / "sqlflow.yml").write_text("name: bf\n")
     (root / "models" / "hourly.sql").write_text(textwrap.dedent(HOURLY))
     return root
 

@@ -14,11 +14,12 @@ WriteFiles = Callable[..., Path]
 
 @pytest.fixture(autouse=True)
 def _no_user_profiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's ~/.sqlflow or $SQLFLOW_PROFILES_DIR."""
+    """No test reads the developer's ~/.sqlflow, ~/.dbt, $SQLFLOW_PROFILES_DIR or $DBT_PROFILES_DIR."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SQLFLOW_PROFILES_DIR", raising=False)
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""profiles.yml lookup, env_var rendering, targets, and the embedded DuckDB default."""
+"""profiles.yml: env_var rendering, targets, and the embedded DuckDB default (the lookup and its errors:
+test_profile_lookup.py)."""
 
 from __future__ import annotations
 
@@ -78,19 +79,6 @@ def test_profile_target_key_naming_no_output(shop: Path, write: WriteFiles) -> N
     message = "profiles.yml:2: unknown target 'prod' in profile 'shop' (available targets: dev)"
     with pytest.raises(ConfigError, match=exactly(message)):
         load_project(shop)
-
-
-def test_unknown_target_without_a_profile(shop: Path) -> None:
-    message = "unknown target 'prod' (no profile 'shop' in any profiles.yml, so the only target is 'default')"
-    with pytest.raises(ConfigError, match=exactly(message)):
-        load_project(shop, target="prod")
-    assert load_project(shop, target="default").target.name == "default"
-
-
-def test_profile_missing_from_the_file_means_the_default(write: WriteFiles) -> None:
-    root = write({"sqlflow.yml": "name: shop\nprofile: elsewhere\n", "profiles.yml": PROFILES})
-    target = load_project(root).target
-    assert (target.name, target.profile_name, target.profiles_file) == ("default", "elsewhere", None)
 
 
 def test_env_var_is_rendered(shop: Path, write: WriteFiles, monkeypatch: pytest.MonkeyPatch) -> None:

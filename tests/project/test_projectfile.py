@@ -60,7 +60,8 @@ def test_every_key(write: WriteFiles) -> None:
                 data_tests:
                   shop:
                     +store_failures: true
-                """
+                """,
+            "profiles.yml": "warehouse:\n  outputs:\n    dev: {type: duckdb}\n",
         }
     )
     project = load_project(root)
@@ -100,6 +101,7 @@ def test_dbt_project_yml_only(write: WriteFiles) -> None:
                       +enabled: false
                 """,
             "models/staging/stg_customers.sql": "select 1 as id\n",
+            "profiles.yml": "jaffle_shop:\n  outputs:\n    dev: {type: duckdb}\n",
         }
     )
     project = load_project(root)

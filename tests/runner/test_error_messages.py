@@ -15,7 +15,7 @@ from tests import postgres
 
 def project(root: Path, models: dict[str, str], yml: str = "", profiles: str = "") -> api.Options:
     (root / "models").mkdir(parents=True, exist_ok=True)
-    (root / "sqlflow.yml").write_text("name: err\nprofile: err\n" + textwrap.dedent(yml))
+    (root / "sqlflow.yml").write_text("name: err\n" + textwrap.dedent(yml))
     if profiles:
         (root / "profiles.yml").write_text(textwrap.dedent(profiles))
     for name, sql in models.items():
@@ -64,7 +64,7 @@ def test_bad_timeout_and_retry_on(tmp_path: Path) -> None:
 def test_a_pool_size_must_be_a_whole_number(tmp_path: Path) -> None:
     options = project(tmp_path / "p", {"m": "select 1 as n"}, "pools:\n  heavy: 0\n")
     with pytest.raises(
-        ConfigError, match=r"sqlflow.yml:4: pool 'heavy' must be a whole number of at least 1"
+        ConfigError, match=r"sqlflow.yml:3: pool 'heavy' must be a whole number of at least 1"
     ):
         api.run("run", options)
 

@@ -19,9 +19,7 @@ from sqlflow.runner.events import ListReporter
 
 def project(root: Path, models: dict[str, str], extra_yml: str = "") -> Path:
     (root / "models").mkdir(parents=True, exist_ok=True)
-    (root / "sqlflow.yml").write_text(
-        "name: orch\nprofile: orch\nmodels:\n  orch:\n    +materialized: table\n" + extra_yml
-    )
+    (root / "sqlflow.yml").write_text("name: orch\nmodels:\n  orch:\n    +materialized: table\n" + extra_yml)
     for name, sql in models.items():
         (root / "models" / f"{name}.sql").write_text(textwrap.dedent(sql))
     return root

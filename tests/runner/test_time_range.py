@@ -48,7 +48,7 @@ def write_project(
     """A project with `events` (a table with a time_column) and `daily` (a time-range model over it, its
     config keys overridden by `daily`: Jinja expressions as text)."""
     (root / "models").mkdir(parents=True, exist_ok=True)
-    (root / "sqlflow.yml").write_text("name: tr\nprofile: tr\n")
+    (root / "sqlflow.yml").write_text("name: tr\n")
     (root / "models" / "events.sql").write_text(textwrap.dedent(EVENTS))
     config = ", ".join(f"{k}={v}" for k, v in {**DAILY_CONFIG, **(daily or {})}.items())
     (root / "models" / "daily.sql").write_text(textwrap.dedent(DAILY % config))
