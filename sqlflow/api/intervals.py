@@ -100,6 +100,7 @@ def retry(
             threads=threads,
             fail_fast=fail_fast,
             full_refresh=bool(args.get("full_refresh")),
+            audit=bool(args.get("audit")),
             dry_run=dry_run,
             reporter=reporter,
             skip_ids=done,
@@ -181,7 +182,7 @@ def backfill(
         models = backfill_models(manifest, compiled.dag, selected, cascade=cascade)
         windows = backfill_windows(manifest, models, start, end)
         plan = dataclasses.replace(
-            build_plan(manifest, compiled.dag, models, command="run"), command="backfill"
+            build_plan(manifest, compiled.dag, models, command="run", audit=True), command="backfill"
         )
         if dry_run:
             store = StateStore(session.adapter, state_schema(compiled.project))

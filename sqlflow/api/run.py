@@ -26,6 +26,7 @@ def run(
     threads: int | None = None,
     fail_fast: bool = False,
     full_refresh: bool = False,
+    audit: bool = False,
     dry_run: bool = False,
     reporter: Reporter | None = None,
     now: datetime | None = None,
@@ -40,7 +41,8 @@ def run(
     """seed | run | test | build | snapshot: compile, select, plan, and execute through a RunSession.
 
     `skip_ids` leaves nodes out of the selection (what a retried run already did; `retry_of` names that
-    run). The other arguments are those of `RunRequest` and `RunSession`.
+    run). `audit` makes `run` audit its models as `build` does (so does `flags: {run_audits: true}`).
+    The other arguments are those of `RunRequest` and `RunSession`.
     """
     request = RunRequest(
         command=command,
@@ -49,6 +51,7 @@ def run(
         threads=threads,
         fail_fast=fail_fast,
         full_refresh=full_refresh,
+        audit=audit,
         now=now,
         invocation_id=invocation_id,
         sla=sla,
@@ -86,7 +89,12 @@ def run_request(
             selected |= upstream_sensors(compiled.manifest, compiled.dag, selected)
         selected -= frozenset(skip_ids)
         plan = build_plan(
-            compiled.manifest, compiled.dag, selected, command=command, full_refresh=request.full_refresh
+            compiled.manifest,
+            compiled.dag,
+            selected,
+            command=command,
+            full_refresh=request.full_refresh,
+            audit=request.audit or compiled.project.run_audits,
         )
         if dry_run:
             return RunOutcome(compiled=compiled, plan=plan, result=None, unmatched=unmatched)

@@ -66,6 +66,7 @@ class RunRequest:
     threads: int | None = None
     fail_fast: bool = False
     full_refresh: bool = False
+    audit: bool = False  # `run --audit`: the models' blocking tests run as audits, as in build
     now: datetime | None = None
     invocation_id: str | None = None
     sla: float | None = None
@@ -254,6 +255,7 @@ class RunSession:
             "vars": dict(self.options.vars),
             "target": self.compiled.project.target.name,
             "full_refresh": request.full_refresh,
+            **({"audit": True} if request.audit else {}),
             **request.args,
         }
 

@@ -112,6 +112,7 @@ def _run_command(command: str) -> Callable[..., None]:
         full_refresh: bool,
         dry_run: bool,
         metrics_file: Path | None,
+        audit: bool = False,
     ) -> None:
         from sqlflow import api
         from sqlflow.cli.reporters import JsonReporter, RichReporter
@@ -128,6 +129,7 @@ def _run_command(command: str) -> Callable[..., None]:
             threads=threads,
             fail_fast=fail_fast,
             full_refresh=full_refresh,
+            audit=audit,
             dry_run=dry_run,
             reporter=reporter,
             metrics_file=metrics_file,
@@ -173,7 +175,7 @@ def _summary(console: Console, command: str, outcome: api.RunOutcome) -> None:
 
 
 HELP = {
-    "run": "Build the selected models in dependency order.",
+    "run": "Build the selected models in dependency order; no tests run (--audit: as in build).",
     "seed": "Load the CSV seeds into tables.",
     "snapshot": "Record how the rows of the snapshots' selects changed (SCD type 2); never full-refreshed.",
     "test": "Run the data tests on the existing relations.",
@@ -183,6 +185,13 @@ HELP = {
 for _name in ("run", "seed", "snapshot", "test", "build"):
     _cmd = _run_command(_name)
     _cmd = run_options(select_options(project_options(_cmd)))
+    if _name == "run":
+        _cmd = click.option(
+            "--audit",
+            is_flag=True,
+            help="Run each model's blocking tests on its staged data before it is published, as build "
+            "does (write-audit-publish); a failing one keeps the old data. Default: flags.run_audits.",
+        )(_cmd)
     cli.command(name=_name, help=HELP[_name])(_cmd)
 
 

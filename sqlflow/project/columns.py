@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlflow.errors import ConfigError
 from sqlflow.manifest import ColumnInfo
-from sqlflow.project.config import normalise_config
+from sqlflow.project.config import Warn, normalise_config
 from sqlflow.project.expectations import parse_expectations
 from sqlflow.project.types import TestSpec
 from sqlflow.project.yamlfile import (
@@ -38,17 +38,20 @@ _TEST_OWN_KEYS = ("config", "arguments", "name", "description", "column_name", "
 
 
 def parse_tests(
-    shown: str, entry: Mapping[str, Any], owner: str, column: str | None = None
+    shown: str, entry: Mapping[str, Any], owner: str, column: str | None = None, warn: Warn | None = None
 ) -> list[TestSpec]:
-    """The tests of `entry` (its `tests:` and `data_tests:` lists); `owner` names it in messages."""
+    """The tests of `entry` (its `tests:` and `data_tests:` lists); `owner` names it in messages, `warn`
+    receives the likely typos of config keys."""
     specs: list[TestSpec] = []
     for key in ("tests", "data_tests"):
         items = expect_list(shown, entry, key, owner)
-        specs += [_test(shown, items, i, owner, column) for i in range(len(items))]
+        specs += [_test(shown, items, i, owner, column, warn) for i in range(len(items))]
     return specs
 
 
-def _test(shown: str, items: list[Any], index: int, owner: str, column: str | None) -> TestSpec:
+def _test(
+    shown: str, items: list[Any], index: int, owner: str, column: str | None, warn: Warn | None
+) -> TestSpec:
     item = items[index]
     location = item_location(shown, items, index)
     if isinstance(item, str):
@@ -81,7 +84,7 @@ def _test(shown: str, items: list[Any], index: int, owner: str, column: str | No
     config_block = expect_map(shown, body, "config", context)
     config_raw = YamlMap({k: v for k, v in body.items() if k in TEST_CONFIG_KEYS} | config_block)
     config_raw.key_lines = {**getattr(body, "key_lines", {}), **config_block.key_lines}
-    config = normalise_config(config_raw, where=location, context=context)
+    config = normalise_config(config_raw, where=location, context=context, warn=warn)
     kwargs = {k: v for k, v in body.items() if k not in TEST_CONFIG_KEYS and k not in _TEST_OWN_KEYS}
     kwargs.update(expect_map(shown, body, "arguments", context))
     column_name = expect_str(shown, body, "column_name", context, default=column)
@@ -98,7 +101,7 @@ def _test(shown: str, items: list[Any], index: int, owner: str, column: str | No
 
 
 def parse_columns(
-    shown: str, entry: Mapping[str, Any], owner: str
+    shown: str, entry: Mapping[str, Any], owner: str, warn: Warn | None = None
 ) -> tuple[list[ColumnInfo], list[TestSpec]]:
     """The `columns:` of `entry` and the tests (and expectations) declared on them."""
     columns: dict[str, ColumnInfo] = {}
@@ -127,6 +130,6 @@ def parse_columns(
             meta=plain(meta),
         )
         lines[name] = location.line
-        tests += parse_tests(shown, item, context, column=name)
+        tests += parse_tests(shown, item, context, column=name, warn=warn)
         tests += parse_expectations(shown, item, context, column=name)
     return list(columns.values()), tests

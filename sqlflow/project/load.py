@@ -87,6 +87,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         doc_blocks=read_doc_blocks(files.doc_files),
         unit_tests=properties.unit_tests,
         quoting=spec.quoting,
+        run_audits=spec.run_audits,
         packages=read_packages(root),
         warnings=(*spec.warnings, *properties.warnings),
     )

@@ -35,13 +35,13 @@ USED_KEYS = (
     "name", "profile", "version", "config-version", "dialect", "vars", "model-paths", "seed-paths",
     "test-paths", "macro-paths", "snapshot-paths", "analysis-paths", "docs-paths", "target-path",
     "clean-targets", "models", "seeds", "tests", "data_tests", "snapshots", "pools",
-    "notifications", "schedules",
+    "notifications", "schedules", "flags",
 )  # fmt: skip
 # dbt keys sqlflow reads without using (yet): a dbt project loads as it is.
 TOLERATED_KEYS = (
     "require-dbt-version", "quoting", "on-run-start", "on-run-end", "dispatch", "query-comment",
     "packages-install-path", "asset-paths", "log-path", "sources", "unit_tests", "metrics",
-    "semantic-models", "saved-queries", "exposures", "flags", "dbt-cloud", "restrict-access", "analyses",
+    "semantic-models", "saved-queries", "exposures", "dbt-cloud", "restrict-access", "analyses",
 )  # fmt: skip
 RENAMED_KEYS = {"source-paths": "model-paths", "data-paths": "seed-paths"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -74,6 +74,7 @@ class ProjectFile:
     notifications: Notifications = NO_NOTIFICATIONS  # alert channels, sla, freshness deadlines
     schedules: tuple[ScheduleJob, ...] = ()  # the jobs of the built-in cron runner
     quoting: Mapping[str, bool] = field(default_factory=dict)  # dbt's `quoting:` of relation names
+    run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits its models as build does
     warnings: tuple[tuple[str, SourceLocation], ...] = ()  # what is accepted but likely wrong (a typo)
 
 
@@ -176,6 +177,7 @@ def read_project_file(root: Path) -> ProjectFile:
         notifications=read_notifications(shown, doc),
         schedules=read_schedules(shown, doc),
         quoting=_quoting(shown, doc),
+        run_audits=_run_audits(shown, doc),
         warnings=tuple(warnings),
     )
 
@@ -191,6 +193,22 @@ def _quoting(shown: str, doc: Mapping[str, Any]) -> dict[str, bool]:
             raise wrong_type(shown, raw, key, "true or false", "quoting")
         out[str(key)] = value
     return out
+
+
+def _run_audits(shown: str, doc: Mapping[str, Any]) -> bool:
+    """`flags: {run_audits: true}`: sqlflow's own flag; dbt's flags beside it are read and ignored."""
+    raw = expect_map(shown, doc, "flags", "")
+    for key in raw:
+        if key != "run_audits" and str(key).replace("-", "_").lower().rstrip("s") == "run_audit":
+            raise ConfigError(
+                f"unknown flag '{key}' under flags",
+                location=key_location(shown, raw, key),
+                hint="did you mean 'run_audits'?",
+            )
+    value = raw.get("run_audits", False)
+    if not isinstance(value, bool):
+        raise wrong_type(shown, raw, "run_audits", "true or false", "flags")
+    return value
 
 
 def _pools(shown: str, doc: Mapping[str, Any]) -> dict[str, int]:

@@ -174,7 +174,7 @@ def _node(
             block, where=key_location(shown, entry, "config"), context=f"config of {context}", warn=warn
         ),
     )
-    columns, column_tests = parse_columns(shown, entry, context)
+    columns, column_tests = parse_columns(shown, entry, context, warn)
     lines = {k: v for k, v in loose.key_lines.items() if k in loose} | block.key_lines
     return NodeProperties(
         name=name,
@@ -184,7 +184,7 @@ def _node(
         columns=tuple(columns),
         config=config,
         tests=(
-            *parse_tests(shown, entry, context),
+            *parse_tests(shown, entry, context, warn=warn),
             *parse_expectations(shown, entry, context),
             *parse_suite(shown, entry, context, root),
             *column_tests,

@@ -208,6 +208,7 @@ class Project:
     doc_blocks: Mapping[str, DocBlock] = EMPTY  # by name
     unit_tests: tuple[UnitTestSpec, ...] = ()
     quoting: Mapping[str, bool] = EMPTY  # dbt's `quoting:` (database, schema, identifier)
+    run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits as `build` does
     packages: tuple[tuple[str, SourceLocation], ...] = ()  # what packages.yml lists (none is installed)
     # what dbt accepts and sqlflow warns about (a likely typo of a key, a config the engine ignores)
     warnings: tuple[tuple[str, SourceLocation], ...] = ()

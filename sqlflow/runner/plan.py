@@ -5,10 +5,11 @@ wait only for selected steps upstream (through unselected nodes too, so order is
 prints it for --dry-run. The rules, per command:
 
 - `run`: models (never ephemeral ones, they are inlined), sensors, and tests that act as sensors (a `sensor`
-  config). Every table, incremental, seed or view step also gets its *audits*: the enabled tests of severity
-  error attached to it (from the manifest, selected or not) whose other inputs are upstream of it in the
-  plan or not in the plan at all. They run inside the step's transaction (write-audit-publish) and appear
-  as steps of their own (`audit_of`), whose results the model step reports.
+  config); no other test, as in dbt. With `audit` (`run --audit`, `flags: {run_audits: true}`), every
+  table, incremental, seed or view step also gets its *audits*: the enabled tests of severity error
+  attached to it (from the manifest, selected or not) whose other inputs are upstream of it in the plan or
+  not in the plan at all. They run inside the step's transaction (write-audit-publish) and appear as
+  steps of their own (`audit_of`), whose results the model step reports.
 - `build`: seeds, models, snapshots, sensors and tests. A unit test runs before the model it tests (after
   that model's parents), and the model waits for it. A selected test of severity error becomes an audit
   of its node as above (snapshots are audited like tables); the other selected tests run as steps after
@@ -92,14 +93,16 @@ def build_plan(
     *,
     command: Command,
     full_refresh: bool = False,
+    audit: bool = False,
 ) -> Plan:
-    """The steps `command` runs for the `selected` unique ids (see the module docstring for the rules)."""
+    """The steps `command` runs for the `selected` unique ids (see the module docstring for the rules).
+    `audit` gives `run` the audits `build` always has."""
     if command not in COMMAND_RESOURCES:
         raise SelectionError(f"unknown command '{command}'", hint="use " + ", ".join(COMMAND_RESOURCES))
     kinds = COMMAND_RESOURCES[command]
     keep = {uid for uid in selected if _runs(manifest, uid, kinds, command)}
     audit_of: dict[str, str] = {}
-    if command in ("run", "build"):
+    if command == "build" or (command == "run" and audit):
         candidates = manifest.tests() if command == "run" else (manifest.nodes[u] for u in keep)
         audit_of = _audits(manifest, dag, keep, candidates)
         keep |= audit_of.keys()

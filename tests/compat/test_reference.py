@@ -5,10 +5,8 @@ The reference of a project (tests/compat/reference/<project>.json) is recorded o
 record_reference.py. Here a copy of the project gets `sqlflow seed`, `run`, `snapshot`, `test` and
 `build`, in that order, through the CLI; then the DuckDB file's relations are compared one by one (same
 names, kind, columns, row count and content checksum) and each command's exit code and statuses by
-unique_id. One difference is allowed: `sqlflow run` also runs a model's blocking tests inside the model's
-transaction (write-audit-publish), so its run_results.json has test entries dbt's `run` has not. They are
-not compared; a model whose audit failed is `error`, and that is compared. Differences still there are
-listed, with why, in KNOWN_DIFFERENCES (docs/dbt.md, "How compatibility is tested").
+unique_id (`sqlflow run` runs no tests, as `dbt run`). Differences still there are listed, with why, in
+KNOWN_DIFFERENCES (docs/dbt.md, "How compatibility is tested").
 """
 
 from __future__ import annotations
@@ -62,8 +60,7 @@ def compare_commands(expected: dict[str, Any], actual: dict[str, Any]) -> list[s
             elif got["statuses"][uid] != status:
                 out.append(f"{command}: {uid} is {got['statuses'][uid]}, dbt {status}")
         for uid in sorted(set(got["statuses"]) - set(want["statuses"])):
-            if not (command == "run" and uid.startswith("test.")):  # audits: see the module docstring
-                out.append(f"{command}: {uid} ({got['statuses'][uid]}) not in dbt's results")
+            out.append(f"{command}: {uid} ({got['statuses'][uid]}) not in dbt's results")
     return out
 
 

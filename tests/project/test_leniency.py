@@ -226,3 +226,23 @@ def test_debug_dbt_lists_what_is_ignored_and_the_strategy_an_incremental_run_ref
         "(models.shop.+incremental_strategy) is not available on duckdb/postgres: a first build creates "
         "the table, an incremental run fails. Use append, merge or delete+insert.",
     ]
+
+
+def test_a_likely_typo_in_a_test_config_is_named(write: WriteFiles) -> None:
+    props = """\
+        version: 2
+        models:
+          - name: a
+            columns:
+              - name: id
+                tests:
+                  - unique:
+                      config: {severty: warn}
+    """
+    manifest = compiled(write, {"models/a.sql": "select 1 as id\n", "models/schema.yml": props})
+    test = next(n for uid, n in manifest.nodes.items() if uid.startswith("test."))
+    assert (test.config.severity, test.config.extra) == ("error", {"severty": "warn"})
+    assert warnings_of(manifest) == [
+        "models/schema.yml:8: unknown config 'severty' under test 'unique' of column 'id' of model 'a' is "
+        "kept as a custom config (did you mean 'severity'?)"
+    ]

@@ -147,7 +147,9 @@ def manifest(*nodes: ModelNode | TestNode | SensorNode | SourceNode) -> Manifest
     )
 
 
-def plan_all(m: Manifest, command: Command = "build", *, full_refresh: bool = False) -> tuple[Dag, Plan]:
+def plan_all(
+    m: Manifest, command: Command = "build", *, full_refresh: bool = False, audit: bool = False
+) -> tuple[Dag, Plan]:
     dag = build_dag(m)
     selected = frozenset([*m.nodes, *m.sources])
-    return dag, build_plan(m, dag, selected, command=command, full_refresh=full_refresh)
+    return dag, build_plan(m, dag, selected, command=command, full_refresh=full_refresh, audit=audit)

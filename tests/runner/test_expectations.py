@@ -42,7 +42,8 @@ def shop(amounts: str, **test_config: Any) -> Manifest:
 
 
 def run(m: Manifest, adapter: Adapter, root: Path, command: str = "build") -> RunResult:
-    _, plan = plan_all(m, command)  # type: ignore[arg-type]
+    name, _, flag = command.partition(" ")  # "run --audit": run with audits, as build has them
+    _, plan = plan_all(m, name, audit=flag == "--audit")  # type: ignore[arg-type]
     return execute_plan(
         plan, m, adapter, threads=1, fail_fast=False, reporter=NullReporter(), project_root=root
     )
@@ -60,7 +61,7 @@ def test_a_failing_expectation_gates_like_a_test(adapter: Adapter, tmp_path: Pat
         "totals": "success",
         "other": "success",
     }
-    result = run(shop("(1, 5.0), (2, -7.0), (3, -1.0)"), adapter, tmp_path, "run")
+    result = run(shop("(1, 5.0), (2, -7.0), (3, -1.0)"), adapter, tmp_path, "run --audit")
     assert statuses(result) == {
         "orders": "error",
         "positive__orders": "fail",
@@ -97,7 +98,7 @@ def test_without_great_expectations_the_message_is_the_bridge_s(
 
     monkeypatch.setattr(gx, "_STATE", None)
     monkeypatch.setitem(sys.modules, "great_expectations", None)
-    result = run(shop("(1, 5.0)"), adapter, tmp_path, "run")
+    result = run(shop("(1, 5.0)"), adapter, tmp_path, "run --audit")
     assert statuses(result) == {
         "orders": "error",
         "positive__orders": "error",

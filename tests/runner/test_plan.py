@@ -104,7 +104,11 @@ def test_disabled_nodes_and_unknown_ids_are_left_out() -> None:
     )
     m = manifest(*[off if n.unique_id == off.unique_id else n for n in SHOP.nodes.values()])
     plan = build_plan(
-        m, build_dag(m), frozenset({uid("customers"), uid("orders"), "source.x.y"}), command="run"
+        m,
+        build_dag(m),
+        frozenset({uid("customers"), uid("orders"), "source.x.y"}),
+        command="run",
+        audit=True,
     )
     # and the audits of orders: its relationships test reads customers, which is not in the plan
     assert names(plan) == ["orders", "not_null__orders_id", "relationships__orders_customer_id"]

@@ -39,8 +39,23 @@ def waits(plan, name: str) -> set[str]:
     return {w.split(".")[-1] for w in step(plan, name).waits_for}
 
 
-def test_run_audits_each_model_with_its_blocking_tests() -> None:
+def test_run_runs_no_tests_but_waits_for_sensors() -> None:
+    # as dbt's run: models only; a test gates nothing unless it is a sensor, which waits for data
     _, plan = plan_all(M, "run")
+    assert describe_plan(plan) == [
+        '1/6 model  other               table       "main"."other"',
+        "2/6 sensor wait_landing        sensor      -",
+        "3/6 test   arrived__src_orders sensor      -",
+        '4/6 model  stg                 view        "main"."stg"       waits for: wait_landing, '
+        "arrived__src_orders",
+        '5/6 model  orders              incremental "main"."orders"    waits for: stg',
+        '6/6 model  customers           table       "main"."customers" waits for: orders',
+    ]
+    assert all(not s.audits and s.audit_of is None for s in plan.steps)
+
+
+def test_run_with_audit_audits_each_model_with_its_blocking_tests() -> None:
+    _, plan = plan_all(M, "run", audit=True)
     assert step(plan, "orders").audits == (uid("not_null__orders_id"), uid("rel__orders_codes"))
     # its other input customers comes after orders: customers audits it
     assert step(plan, "customers").audits == (uid("rel__orders_customers"),)
@@ -88,8 +103,9 @@ def test_test_command_has_no_audits_and_no_sensors() -> None:
 
 def test_sensors_are_planned_when_selected_and_upstream_sensors_finds_them() -> None:
     dag = build_dag(M)
-    only = build_plan(M, dag, {uid("orders")}, command="run")
+    only = build_plan(M, dag, {uid("orders")}, command="run", audit=True)
     assert [s.name for s in only.steps if s.audit_of is None] == ["orders"]
+    assert [s.name for s in build_plan(M, dag, {uid("orders")}, command="run").steps] == ["orders"]
     extra = upstream_sensors(M, dag, {uid("orders")})
     assert extra == {uid("wait_landing"), uid("arrived__src_orders")}
     plan = build_plan(M, dag, {uid("orders"), *extra}, command="run")
@@ -98,7 +114,7 @@ def test_sensors_are_planned_when_selected_and_upstream_sensors_finds_them() -> 
 
 
 def test_describe_plan_names_audits_and_sensors() -> None:
-    _, plan = plan_all(M, "run")
+    _, plan = plan_all(M, "run", audit=True)
     lines = {line.split()[2]: line for line in describe_plan(plan)}
     assert lines["not_null__orders_id"].endswith("audit of orders")
     assert lines["rel__orders_customers"].endswith("audit of customers, waits for: orders")

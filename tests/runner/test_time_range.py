@@ -273,7 +273,7 @@ def test_a_blocking_test_rolls_back_the_failing_batch(tmp_path: Path) -> None:
     api.run("run", options(root), select_=["events"], now=at(2))
     with duckdb.connect(str(root / "tr.duckdb")) as con:  # a fifth event on Jan 3
         con.execute("insert into main.events values (999, timestamp '2024-01-03 01:00', 0)")
-    out = api.run("run", options(root), select_=["daily"], now=at(6))  # run audits too
+    out = api.run("run", options(root), select_=["daily"], now=at(6), audit=True)  # run --audit
     assert out.failed
     assert days(root) == [1, 2]  # Jan 3 failed its audit: rolled back, later intervals not run
     assert ledger(root) == span(1, 3)

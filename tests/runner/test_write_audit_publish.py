@@ -47,7 +47,8 @@ def run(
     threads: int = 1,
     reporter: Reporter | None = None,
 ) -> RunResult:
-    _, plan = plan_all(m, command)  # type: ignore[arg-type]
+    name, _, flag = command.partition(" ")  # "run --audit": run with audits, as build has them
+    _, plan = plan_all(m, name, audit=flag == "--audit")  # type: ignore[arg-type]
     return execute_plan(
         plan,
         m,
@@ -68,7 +69,7 @@ def orders(adapter: Adapter) -> list[tuple[object, ...]]:
     return adapter.fetch("select * from main.orders order by all")[1]
 
 
-@pytest.mark.parametrize("command", ["build", "run"])
+@pytest.mark.parametrize("command", ["build", "run --audit"])
 @pytest.mark.parametrize("threads", [1, 4])
 def test_failing_blocking_test_keeps_the_old_table_and_skips_descendants(
     adapter: Adapter, tmp_path: Path, command: str, threads: int
@@ -109,6 +110,21 @@ def test_failing_blocking_test_keeps_the_old_table_and_skips_descendants(
     assert entry["failures"] == 3 and len(entry["adapter_response"]["sample_rows"]) == 3
 
 
+def test_run_without_audit_publishes_and_runs_no_test(adapter: Adapter, tmp_path: Path) -> None:
+    # as dbt's run: the failing test is not run, the new rows are published, nothing is skipped
+    run(shop(GOOD), adapter, tmp_path, "build")
+    result = run(shop(BAD), adapter, tmp_path, "run")
+    assert not result.failed
+    assert statuses(result) == {
+        "orders": "success",
+        "totals": "success",
+        "report": "success",
+        "customers": "success",
+        "customer_report": "success",
+    }
+    assert len(orders(adapter)) == 7
+
+
 def test_passing_audits_publish_and_run_once_in_build(adapter: Adapter, tmp_path: Path) -> None:
     adapter.execute("create sequence audit_calls")
     counted = "select * from (select nextval('audit_calls') as call) as c where call < 0"
@@ -133,8 +149,8 @@ def test_warn_tests_never_gate(adapter: Adapter, tmp_path: Path) -> None:
     assert statuses(result)["orders"] == "success" and statuses(result)["unique__orders_id"] == "warn"
     assert statuses(result)["report"] == "success"
     assert len(orders(adapter)) == 7  # published
-    # in `run` a warn test does not run at all
-    result = run(shop(GOOD, severity="warn"), adapter, tmp_path, "run")
+    # in `run --audit` a warn test does not run at all
+    result = run(shop(GOOD, severity="warn"), adapter, tmp_path, "run --audit")
     assert "unique__orders_id" not in statuses(result) and not result.failed
 
 
@@ -178,7 +194,7 @@ def test_store_failures_of_a_plain_test(adapter: Adapter, tmp_path: Path) -> Non
 def test_a_view_keeps_its_previous_definition(adapter: Adapter, tmp_path: Path) -> None:
     run(shop(GOOD, view=True), adapter, tmp_path, "build")
     definition = adapter.fetch("select sql from duckdb_views() where view_name = 'orders'")[1]
-    result = run(shop(BAD, view=True), adapter, tmp_path, "run")
+    result = run(shop(BAD, view=True), adapter, tmp_path, "run --audit")
     assert statuses(result)["orders"] == "error" and statuses(result)["report"] == "skipped"
     assert adapter.fetch("select sql from duckdb_views() where view_name = 'orders'")[1] == definition
     assert len(orders(adapter)) == 3
@@ -192,11 +208,11 @@ def test_an_incremental_model_keeps_its_rows(adapter: Adapter, tmp_path: Path) -
             data_test("unique__orders_id", UNIQUE, ["orders"]),
         )
 
-    run(m(GOOD), adapter, tmp_path, "run")
-    result = run(m("select 1 as id, 99 as customer, 0.5 as amount"), adapter, tmp_path, "run")
+    run(m(GOOD), adapter, tmp_path, "run --audit")
+    result = run(m("select 1 as id, 99 as customer, 0.5 as amount"), adapter, tmp_path, "run --audit")
     assert statuses(result) == {"orders": "error", "unique__orders_id": "fail"}
     assert len(orders(adapter)) == 3
-    result = run(m("select 4 as id, 99 as customer, 0.5 as amount"), adapter, tmp_path, "run")
+    result = run(m("select 4 as id, 99 as customer, 0.5 as amount"), adapter, tmp_path, "run --audit")
     assert statuses(result) == {"orders": "success", "unique__orders_id": "pass"}
     assert result.get(uid("orders")).message == "MERGE 1" and len(orders(adapter)) == 4
 
@@ -207,7 +223,7 @@ def test_an_audit_that_errors_fails_the_model(adapter: Adapter, tmp_path: Path) 
         data_test("a_broken__orders", "select * from main.nope", ["orders"]),
         data_test("b_fine__orders", "select 1 where false", ["orders"]),
     )
-    result = run(m, adapter, tmp_path, "run")
+    result = run(m, adapter, tmp_path, "run --audit")
     assert statuses(result) == {"orders": "error", "a_broken__orders": "error", "b_fine__orders": "skipped"}
     message = result.get(uid("orders")).message
     assert message.startswith("audit failed: a_broken__orders (error: Catalog Error: Table with name nope")
@@ -224,6 +240,6 @@ def test_a_test_reading_a_later_model_audits_that_model(adapter: Adapter, tmp_pa
             ["orders", "customers"],
         ),
     )
-    result = run(m, adapter, tmp_path, "run")
+    result = run(m, adapter, tmp_path, "run --audit")
     assert statuses(result) == {"customers": "success", "orders": "error", "rel__orders_customer_id": "fail"}
     assert not adapter.relation_exists(m.nodes[uid("orders")].relation)

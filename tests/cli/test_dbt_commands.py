@@ -1,0 +1,97 @@
+"""dbt's command semantics through click's runner on the template project: `run` runs no tests unless
+asked to (`--audit`, `flags: {run_audits: true}`), while `build` keeps write-audit-publish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from sqlflow.cli.main import cli
+
+# a singular test on orders that fails whenever orders has rows
+FAILING_TEST = "select * from {{ ref('orders') }} where order_id is not null\n"
+
+
+def invoke(runner: CliRunner, *args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, ["--no-color", *args], catch_exceptions=False, env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def statuses(shop: Path) -> dict[str, str]:
+    doc = json.loads((shop / "target" / "run_results.json").read_text())
+    return {r["unique_id"]: r["status"] for r in doc["results"]}
+
+
+def orders_exist(shop: Path) -> bool:
+    with duckdb.connect(str(shop / "shop.duckdb"), read_only=True) as con:
+        found = "select count(*) from information_schema.tables where table_name = 'orders'"
+        return con.sql(found).fetchall() == [(1,)]
+
+
+def planned_kinds(out: str) -> list[tuple[str, str]]:
+    """(resource type, name) of each line of a --dry-run plan."""
+    return [(line.split()[1], line.split()[2]) for line in out.splitlines() if "/" in line.split()[0]]
+
+
+def test_run_plans_models_and_sensors_only(shop: Path, runner: CliRunner) -> None:
+    code, out = invoke(runner, "run", "--dry-run")
+    assert code == 0, out
+    kinds = {kind for kind, _ in planned_kinds(out)}
+    assert kinds == {"model", "sensor"}
+    assert "audit of" not in out
+    code, audited = invoke(runner, "run", "--audit", "--dry-run")
+    assert code == 0, audited
+    assert "test   not_null_orders_order_id" in audited
+    assert any(line.endswith("audit of orders") for line in audited.splitlines())
+    # build keeps its audits with or without a flag
+    assert "audit of orders" in invoke(runner, "build", "--dry-run")[1]
+
+
+def test_run_builds_past_a_failing_test_and_run_audit_keeps_the_old_data(
+    shop: Path, runner: CliRunner
+) -> None:
+    (shop / "tests" / "orders_are_empty.sql").write_text(FAILING_TEST)
+    code, out = invoke(runner, "seed")
+    assert code == 0, out
+    code, out = invoke(runner, "run", "-s", "+orders")
+    assert code == 0, out  # as `dbt run`: the test is not run, orders is built
+    assert orders_exist(shop)
+    results = statuses(shop)
+    assert results["model.shop.orders"] == "success"
+    assert not any(uid.startswith("test.") for uid in results)
+    code, out = invoke(runner, "run", "--audit", "-s", "orders")
+    assert code == 1, out
+    results = statuses(shop)
+    assert results["model.shop.orders"] == "error"
+    assert results["test.shop.orders_are_empty"] == "fail"
+    args = json.loads((shop / "target" / "run_results.json").read_text())["args"]
+    assert args["audit"] is True  # recorded, so `sqlflow retry` audits again
+
+
+def test_the_project_flag_makes_run_audit(shop: Path, runner: CliRunner) -> None:
+    project_file = shop / "sqlflow.yml"
+    original = project_file.read_text()
+    project_file.write_text(original + "flags:\n  run_audits: true\n")
+    code, out = invoke(runner, "run", "--dry-run")
+    assert code == 0, out
+    assert "audit of orders" in out
+    project_file.write_text(original + "flags:\n  run_audits: false\n  send_anonymous_usage_stats: false\n")
+    assert "audit of" not in invoke(runner, "run", "--dry-run")[1]
+
+
+def test_a_bad_run_audits_flag_names_its_line(shop: Path, runner: CliRunner) -> None:
+    project_file = shop / "sqlflow.yml"
+    original = project_file.read_text()
+    line = len(original.splitlines()) + 2
+    project_file.write_text(original + "flags:\n  run_audits: sometimes\n")
+    code, out = invoke(runner, "run", "--dry-run")
+    assert code != 0
+    assert f"sqlflow.yml:{line}: 'run_audits' under flags must be true or false, not a string" in out
+    project_file.write_text(original + "flags:\n  run-audits: true\n")
+    code, out = invoke(runner, "run", "--dry-run")
+    assert code != 0
+    assert f"sqlflow.yml:{line}: unknown flag 'run-audits' under flags" in out
+    assert "did you mean 'run_audits'?" in out
