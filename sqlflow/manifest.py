@@ -311,6 +311,9 @@ class SourceNode:
     freshness: Mapping[str, Any] = EMPTY
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = EMPTY
+    # what source() prints instead of the relation: dbt-duckdb's `external_location`, formatted (a quoted
+    # path, or a table function such as read_csv(...))
+    external: str | None = None
     resource_type: Literal["source"] = "source"
 
 

@@ -17,7 +17,7 @@ no output; the only file written is the cache.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -83,7 +83,7 @@ def compile_project(
             rendered[index] = render_pass1(c, draft)
     load_warnings += [w for draft in rendered if draft.rendered for w in draft.rendered.warnings]
     settled, disabled = settle(c, rendered)
-    sources = source_nodes(project)
+    sources = source_nodes(project, render=_source_field_renderer(c))
     c = settled_context(c, settled, make_lookup(c, settled, sources, disabled))
     # pass 2; `graph` now shows the settled drafts, as analysed so far
     analysed = list(settled)
@@ -142,3 +142,12 @@ def _collect_garbage_in_batches() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _source_field_renderer(c: CompileContext) -> Callable[[str, SourceLocation], str]:
+    """Renders the Jinja of a source's `database`, `schema` or `identifier` (env_var, var, target ...)."""
+
+    def render(text: str, where: SourceLocation) -> str:
+        return c.tools.renderer().render(where.path, text=text).sql.strip()
+
+    return render

@@ -55,7 +55,9 @@ def parse_source(
     source = expect_str(shown, entry, "name", "sources")
     context = f"source '{source}'"
     check_keys(shown, entry, SOURCE_KEYS, context)
-    inherited = _settings(shown, entry, context, {"tags": (), "meta": {}, "freshness": {}, "sensor": {}})
+    inherited = _settings(
+        shown, entry, context, {"tags": (), "meta": {}, "freshness": {}, "sensor": {}, "config": {}}
+    )
     tables: list[SourceTable] = []
     lines: dict[str, int | None] = {}
     items = expect_list(shown, entry, "tables", context)
@@ -98,6 +100,7 @@ def parse_source(
                 tags=settings["tags"],
                 meta=settings["meta"],
                 tests=tuple(_with_sensor(spec, settings["sensor"]) for spec in tests),
+                config=settings["config"],
             )
         )
     return source, tables
@@ -107,10 +110,15 @@ def _settings(
     shown: str, entry: Mapping[str, Any], context: str, inherited: Mapping[str, Any]
 ) -> dict[str, Any]:
     """enabled, tags, meta, freshness, loaded_at_field, sensor of a source or table, written at its top or
-    under `config:`, on top of `inherited`; tags add up, meta updates, the others replace."""
+    under `config:`, on top of `inherited`; tags add up, meta and the other config keys update, the rest
+    replace."""
     config = expect_map(shown, entry, "config", context)
-    check_keys(shown, config, SOURCE_CONFIG_KEYS, f"config of {context}")
     out = dict(inherited)
+    # other config keys are kept, as dbt keeps them (dbt-duckdb reads external_location, formatter ...)
+    out["config"] = {
+        **out["config"],
+        **{k: plain(v) for k, v in config.items() if k not in SOURCE_CONFIG_KEYS},
+    }
     for place in (entry, config):
         tags = expect_str_list(shown, place, "tags", context) or ()
         out["tags"] = tuple(dict.fromkeys((*out["tags"], *tags)))

@@ -92,6 +92,9 @@ class SourceTable:
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = EMPTY
     tests: tuple[TestSpec, ...] = ()
+    # `config:` keys sqlflow does not read itself, source's then table's (dbt-duckdb's external_location,
+    # formatter and the names they format with): dbt keeps them, and so does sqlflow
+    config: Mapping[str, Any] = EMPTY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

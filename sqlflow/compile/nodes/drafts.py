@@ -7,19 +7,21 @@ Plain data and pure functions; imports neither jinja2 nor sqlglot (a cache hit n
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import sqlflow
+from sqlflow.compile.jinja import has_jinja
 from sqlflow.compile.nodes.descriptions import described_columns, render_description
+from sqlflow.compile.nodes.external import external_text
 from sqlflow.compile.nodes.orchestration import node_settings
 from sqlflow.compile.nodes.snapshots import split_snapshots
 from sqlflow.errors import SourceLocation, did_you_mean
 from sqlflow.manifest import FileLoad, ModelNode, NodeConfig, Relation, SensorNode, SourceNode, TestNode
 from sqlflow.project.config import folder_config, merge_config
-from sqlflow.project.types import NodeProperties, Project, SourceFile, Target
+from sqlflow.project.types import NodeProperties, Project, SourceFile, SourceTable, Target
 
 if TYPE_CHECKING:
     from sqlflow.compile.sql.querying import Query
@@ -175,29 +177,37 @@ def orphan_properties(p: Project, drafts: Iterable[Draft]) -> list[tuple[str, So
     return found
 
 
-def source_nodes(p: Project) -> list[SourceNode]:
-    """The SourceNodes of the `sources:` in property YAML."""
-    return [
-        SourceNode(
-            unique_id=f"source.{p.name}.{t.source_name}.{t.name}",
-            source_name=t.source_name,
-            name=t.name,
-            package_name=p.name,
-            path=t.path,
-            line=t.line,
-            fqn=(p.name, *folders_of(t.path, (*p.model_paths, *p.seed_paths)), t.source_name, t.name),
-            relation=Relation(
-                database=t.database or p.target.database, schema=t.schema, identifier=t.identifier
-            ),
-            description=render_description(t.description, p.doc_blocks, SourceLocation(t.path, t.line)),
-            columns=described_columns(t.columns, p.doc_blocks, SourceLocation(t.path, t.line)),
-            loaded_at_field=t.loaded_at_field,
-            freshness=t.freshness,
-            tags=t.tags,
-            meta=t.meta,
-        )
-        for t in p.source_tables
-    ]
+def source_nodes(p: Project, render: Callable[[str, SourceLocation], str] | None = None) -> list[SourceNode]:
+    """The SourceNodes of the `sources:` in property YAML. With `render`, Jinja in a source's `database`,
+    `schema` and `identifier` (`{{ env_var('RAW_SCHEMA') }}`) is rendered, as dbt does."""
+    return [_source_node(p, t, render) for t in p.source_tables]
+
+
+def _source_node(
+    p: Project, t: SourceTable, render: Callable[[str, SourceLocation], str] | None
+) -> SourceNode:
+    def field(value: str) -> str:
+        return render(value, SourceLocation(t.path, t.line)) if render and has_jinja(value) else value
+
+    database = field(t.database) if t.database else p.target.database
+    schema, identifier = field(t.schema), field(t.identifier)
+    return SourceNode(
+        unique_id=f"source.{p.name}.{t.source_name}.{t.name}",
+        source_name=t.source_name,
+        name=t.name,
+        package_name=p.name,
+        path=t.path,
+        line=t.line,
+        fqn=(p.name, *folders_of(t.path, (*p.model_paths, *p.seed_paths)), t.source_name, t.name),
+        relation=Relation(database=database, schema=schema, identifier=identifier),
+        external=external_text(t, name=t.name, identifier=identifier, schema=schema, database=database),
+        description=render_description(t.description, p.doc_blocks, SourceLocation(t.path, t.line)),
+        columns=described_columns(t.columns, p.doc_blocks, SourceLocation(t.path, t.line)),
+        loaded_at_field=t.loaded_at_field,
+        freshness=t.freshness,
+        tags=t.tags,
+        meta=t.meta,
+    )
 
 
 def manifest_node(draft: Draft, p: Project) -> ModelNode | TestNode:

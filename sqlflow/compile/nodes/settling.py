@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from sqlflow.compile.context import CompileContext
-from sqlflow.compile.lookup import Lookup, resolved
+from sqlflow.compile.lookup import Lookup, Resolved, resolved
 from sqlflow.compile.nodes.configs import node_config, relation_for
 from sqlflow.compile.nodes.drafts import Draft
 from sqlflow.compile.nodes.snapshots import snapshot_config, snapshot_relation
@@ -114,15 +114,18 @@ def make_lookup(
         (
             s.source_name,
             s.name,
-            resolved(
-                s.unique_id,
-                s.name,
-                s.relation,
-                ephemeral=False,
-                database=t.database,
-                target=target,
-                dbt_names=c.dbt_names,
-                quoting=c.project.quoting,
+            _external(
+                resolved(
+                    s.unique_id,
+                    s.name,
+                    s.relation,
+                    ephemeral=False,
+                    database=t.database,
+                    target=target,
+                    dbt_names=c.dbt_names,
+                    quoting=c.project.quoting,
+                ),
+                s,
             ),
         )
         for s, t in zip(sources, c.project.source_tables, strict=True)
@@ -135,6 +138,11 @@ def make_lookup(
         for args, location in rendered.sources if rendered else ():
             lookup.source(args, location)
     return lookup
+
+
+def _external(found: Resolved, source: SourceNode) -> Resolved:
+    """A source with an external_location prints it (a file or a table function) in place of its name."""
+    return found if source.external is None else replace(found, ref_text=source.external)
 
 
 def _config_place(draft: Draft) -> SourceLocation:
