@@ -38,6 +38,13 @@ def _close_processes() -> Iterator[None]:
     close_processes()
 
 
+@pytest.fixture(autouse=True)
+def _no_dbt_profiles_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test (nor a process it starts) reads the $DBT_PROFILES_DIR of the machine; the folders that set HOME
+    and unset $SQLFLOW_PROFILES_DIR keep doing so themselves."""
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+
+
 @pytest.fixture
 def example_project(tmp_path: Path) -> Path:
     """The example project (tests/example_project/), copied to tmp_path/project."""
