@@ -73,14 +73,43 @@ def project_options(func: F) -> F:
     return func
 
 
+class SelectorOption(click.Option):
+    """A repeatable option that, as dbt's --select, also takes the values after it up to the next option:
+    `-s a b --exclude c` selects a and b."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        opt = self.opts[0]  # click registers one parser option for all of this option's names
+        registered = parser._long_opt.get(opt) or parser._short_opt[opt]
+        registered.process = _greedy(registered.process)
+
+
+def _greedy(process: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Wrap click's parser step for one option: each following argument that is not an option is one more
+    value (click's own `nargs` wants a fixed count)."""
+
+    def take_the_rest(value: Any, state: Any) -> None:
+        process(value, state)
+        while state.rargs and not state.rargs[0].startswith("-"):
+            process(state.rargs.pop(0), state)
+
+    return take_the_rest
+
+
 def select_options(func: F) -> F:
-    """--select/-s and --exclude; each may repeat and may hold several space-separated terms."""
+    """--select/-s and --exclude; each may repeat, may be followed by several values (`-s a b`), and a value
+    may hold several space-separated terms."""
     func = click.option(
-        "--exclude", multiple=True, metavar="SELECTOR", help="Nodes to leave out (same grammar as --select)."
+        "--exclude",
+        cls=SelectorOption,
+        multiple=True,
+        metavar="SELECTOR",
+        help="Nodes to leave out (same grammar as --select).",
     )(func)
     func = click.option(
         "--select",
         "-s",
+        cls=SelectorOption,
         multiple=True,
         metavar="SELECTOR",
         help="Nodes to include: names, wildcards, +model, model+, 2+model, @model, tag:x, path:x, "

@@ -95,3 +95,44 @@ def test_a_bad_run_audits_flag_names_its_line(shop: Path, runner: CliRunner) -> 
     assert code != 0
     assert f"sqlflow.yml:{line}: unknown flag 'run-audits' under flags" in out
     assert "did you mean 'run_audits'?" in out
+
+
+def dry_run_names(runner: CliRunner, *args: str) -> list[str]:
+    code, out = invoke(runner, *args, "--dry-run")
+    assert code == 0, out
+    return [name for _, name in planned_kinds(out)]
+
+
+def test_select_and_exclude_take_several_values_after_one_flag(shop: Path, runner: CliRunner) -> None:
+    # as dbt: `-s a b` is `-s a -s b` is `-s 'a b'`
+    several = dry_run_names(runner, "run", "-s", "stg_orders", "orders", "customers")
+    assert several == ["stg_orders", "orders", "customers"]
+    assert dry_run_names(runner, "run", "-s", "stg_orders", "-s", "orders customers") == several
+    assert dry_run_names(runner, "run", "--select", "+customers", "--exclude", "stg_orders", "orders") == [
+        "stg_customers",
+        "stg_payments",
+        "customers",
+    ]
+    # the values end at the next option, whichever it is
+    assert dry_run_names(runner, "run", "-s", "orders", "customers", "--threads", "1") == [
+        "orders",
+        "customers",
+    ]
+    code, out = invoke(runner, "ls", "-s", "orders", "customers", "--resource-type", "model", "-o", "name")
+    assert code == 0, out
+    assert out.split() == ["orders", "customers"]
+    seeds = dry_run_names(runner, "seed", "-s", "raw_orders", "raw_customers")
+    assert sorted(seeds) == ["raw_customers", "raw_orders"]
+    tests = dry_run_names(runner, "test", "-s", "stg_orders", "stg_payments", "--exclude", "tag:none")
+    assert "not_null_stg_orders_order_id" in tests and "not_null_stg_payments_payment_id" in tests
+    assert set(dry_run_names(runner, "build", "-s", "raw_orders", "stg_orders")) >= {
+        "raw_orders",
+        "stg_orders",
+        "not_null_stg_orders_order_id",
+    }
+
+
+def test_a_command_that_takes_no_values_still_rejects_extra_arguments(shop: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "--dry-run", "orders"])
+    assert result.exit_code == 2
+    assert "Got unexpected extra argument (orders)" in result.output
