@@ -25,6 +25,7 @@ from sqlflow.project.yamlfile import (
     item_location,
     kind,
     plain,
+    warn_unknown_keys,
 )
 
 COLUMN_KEYS = ("name", "description", "data_type", "tests", "data_tests", "expectations", "meta", "config")
@@ -114,7 +115,10 @@ def parse_columns(
             raise ConfigError(f"a column under {owner} needs a 'name'", location=location)
         name = expect_str(shown, item, "name", owner)
         context = f"column '{name}' of {owner}"
-        check_keys(shown, item, COLUMN_KEYS + COLUMN_TOLERATED, context)
+        if warn is None:
+            check_keys(shown, item, COLUMN_KEYS + COLUMN_TOLERATED, context)
+        else:  # dbt warns and ignores them
+            warn_unknown_keys(shown, item, COLUMN_KEYS + COLUMN_TOLERATED, context, warn)
         if name in columns:
             raise ConfigError(
                 f"column '{name}' of {owner} is described twice (first at line {lines[name]})",

@@ -23,7 +23,6 @@ from sqlflow.project.types import NodeProperties, SensorSpec, SourceTable, UnitT
 from sqlflow.project.unit_tests import parse_unit_tests
 from sqlflow.project.yamlfile import (
     YamlMap,
-    check_keys,
     expect_list,
     expect_map,
     expect_str,
@@ -31,6 +30,7 @@ from sqlflow.project.yamlfile import (
     key_location,
     kind,
     load_yaml,
+    warn_unknown_keys,
 )
 
 FILE_KEYS = ("version", "models", "seeds", "snapshots", "sources", "sensors", "unit_tests")
@@ -163,7 +163,7 @@ def _node(
         raise ConfigError(f"a {what} entry needs a 'name'", location=item_location(shown, entries, index))
     name = expect_str(shown, entry, "name", f"{what}s")
     context = f"{what} '{name}'"
-    check_keys(shown, entry, NODE_KEYS + NODE_TOLERATED, context)
+    warn_unknown_keys(shown, entry, NODE_KEYS + NODE_TOLERATED, context, warn)  # dbt warns and ignores them
     # meta / docs / tags beside the config block are configs too (dbt's older style)
     loose = YamlMap({k: entry[k] for k in ("meta", "docs", "tags") if k in entry})
     loose.key_lines = getattr(entry, "key_lines", {})

@@ -10,7 +10,7 @@ Imports only `sqlflow.errors`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,24 @@ def check_keys(
                 f"unknown {what} '{key}'{_under(context)}",
                 location=key_location(shown, mapping, key),
                 hint=did_you_mean(key, allowed),
+            )
+
+
+def warn_unknown_keys(
+    shown: str,
+    mapping: Mapping[str, Any],
+    allowed: Collection[str],
+    context: str,
+    warn: Callable[[str, SourceLocation], None],
+) -> None:
+    """For keys dbt ignores with a warning: each key of `mapping` not in `allowed` to `warn`, with its line
+    and a did-you-mean."""
+    for key in mapping:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            warn(
+                f"unknown key '{key}'{_under(context)} is ignored" + (f" ({hint})" if hint else ""),
+                key_location(shown, mapping, key),
             )
 
 

@@ -246,3 +246,25 @@ def test_a_likely_typo_in_a_test_config_is_named(write: WriteFiles) -> None:
         "models/schema.yml:8: unknown config 'severty' under test 'unique' of column 'id' of model 'a' is "
         "kept as a custom config (did you mean 'severity'?)"
     ]
+
+
+def test_unknown_keys_of_a_model_entry_and_a_column_are_ignored_with_a_warning(write: WriteFiles) -> None:
+    props = """\
+        version: 2
+        models:
+          - name: a
+            descripton: the a
+            owner: ana
+            columns:
+              - name: id
+                data_test: [unique]
+    """
+    manifest = compiled(write, {"models/a.sql": "select 1 as id\n", "models/schema.yml": props})
+    assert [uid for uid in manifest.nodes if uid.startswith("test.")] == []
+    assert warnings_of(manifest) == [
+        "models/schema.yml:4: unknown key 'descripton' under model 'a' is ignored "
+        "(did you mean 'description'?)",
+        "models/schema.yml:5: unknown key 'owner' under model 'a' is ignored",
+        "models/schema.yml:8: unknown key 'data_test' under column 'id' of model 'a' is ignored "
+        "(did you mean 'data_tests' or 'data_type'?)",
+    ]
