@@ -217,7 +217,8 @@ def test_debug_dbt_lists_what_is_ignored_and_the_strategy_an_incremental_run_ref
     project = (
         "name: shop\nmodels:\n  shop:\n    +cluster_by: [id]\n    +incremental_strategy: insert_overwrite\n"
     )
-    root = write({"dbt_project.yml": project, "models/a.sql": "select 1 as id\n"})
+    props = "version: 2\nmodels:\n  - name: a\ntests:\n  - name: x\n"
+    root = write({"dbt_project.yml": project, "models/a.sql": "select 1 as id\n", "models/stg.yml": props})
     assert [str(f) for f in scan_project(root)] == [
         "dbt_project.yml:4: ignored: config 'cluster_by' (models.shop.+cluster_by) is ignored on "
         "duckdb/postgres. It has no effect here, as in dbt-duckdb; keep it for other warehouses or "
@@ -225,6 +226,8 @@ def test_debug_dbt_lists_what_is_ignored_and_the_strategy_an_incremental_run_ref
         "dbt_project.yml:5: unsupported: incremental_strategy 'insert_overwrite' "
         "(models.shop.+incremental_strategy) is not available on duckdb/postgres: a first build creates "
         "the table, an incremental run fails. Use append, merge or delete+insert.",
+        "models/stg.yml:4: ignored: unknown key 'tests' of a property file is ignored. Remove it, or move "
+        "what it holds under a key dbt reads (models:, sources: ...).",
     ]
 
 
