@@ -276,6 +276,20 @@ def list_nodes(
     return compiled, order, unmatched
 
 
+def compiled_selection(
+    options: Options, *, select_: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> tuple[Compiled, list[str], tuple[str, ...]]:
+    """For `compile -s`: the selected models, snapshots and tests that have compiled SQL, in dependency
+    order. Tests only when nothing else is selected: a model's tests come with it (indirect selection), and
+    dbt's `compile -s` prints only what the selector names."""
+    kinds = frozenset({"model", "snapshot", "test"})
+    compiled, order, unmatched = list_nodes(options, select_=select_, exclude=exclude, resource_types=kinds)
+    nodes = compiled.manifest.nodes
+    order = [uid for uid in order if getattr(nodes[uid], "compiled_sql", None) is not None]
+    others = [uid for uid in order if nodes[uid].resource_type != "test"]
+    return compiled, others or order, unmatched
+
+
 def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # a name of its own per thread: runs of the scheduler may write the same file at once

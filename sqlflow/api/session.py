@@ -206,6 +206,8 @@ class RunSession:
             )
             for uid, window in windows.items():
                 history.store.begin_backfill(uid, window, self.invocation_id)
+            schemas = sorted({s.relation.schema for s in plan.steps if s.relation is not None})
+            self._run_hooks("on-run-start", {"schemas": schemas})
             result = execute_plan(
                 plan,
                 manifest,
@@ -227,6 +229,9 @@ class RunSession:
                 if r.unique_id in windows and r.status == "success":
                     history.store.finish_backfill(r.unique_id, windows[r.unique_id])
             result = dataclasses.replace(result, interrupted_by=self._stopped_by(result))
+            if not result.interrupted:
+                failed = self._run_hooks("on-run-end", {"schemas": schemas, "results": _hook_results(result)})
+                result = dataclasses.replace(result, hook_errors=tuple(failed))
             finish_history(history, result, ended_at=datetime.now(UTC))
         except BaseException as exc:
             if history is not None:  # stopped outside a node (the catalog query, a backfill mark ...)
@@ -245,6 +250,27 @@ class RunSession:
         doc.setdefault("metadata", {})["invocation_id"] = self.invocation_id
         write_json(project.target_dir / "run_results.json", doc)
         return SessionResult(result=result, manifest=ran, notices=tuple(self._after_run(result)))
+
+    def _run_hooks(self, key: str, extra: Mapping[str, Any]) -> list[str]:
+        """Render and run the project's `key` hooks (dbt's on-run-start / on-run-end) on the run's
+        connection. A failing on-run-start stops the run (raised); an on-run-end failure is returned, and
+        fails the run."""
+        from sqlflow.errors import NodeFailedError, SqlflowError
+
+        hooks = getattr(self.compiled.project, key.replace("-", "_"))
+        failed: list[str] = []
+        for hook in hooks:
+            where = f"{hook.path}:{hook.line}" if hook.line else hook.path
+            try:
+                sql = self._late.render_hook(hook, extra)
+                if sql:
+                    self.adapter.execute(sql)
+            except SqlflowError as exc:
+                message = f"{key} hook ({where}) failed: {exc}"
+                if key == "on-run-start":
+                    raise NodeFailedError(message, hint="fix or remove the hook in the project file") from exc
+                failed.append(message)
+        return failed
 
     def _args(self) -> dict[str, Any]:
         request = self.request
@@ -317,6 +343,21 @@ class RunSession:
             )
         except Exception as exc:  # the run is over and recorded: reporting must not fail it
             return [f"alerts and metrics failed: {exc}"]
+
+
+def _hook_results(result: RunResult) -> list[dict[str, Any]]:
+    """dbt's `results` of an on-run-end hook: per node, its status, message, time and node (name, id)."""
+    return [
+        {
+            "status": r.status,
+            "message": r.message,
+            "execution_time": r.execution_time,
+            "failures": r.failures,
+            "node": {"unique_id": r.unique_id, "name": r.name, "resource_type": r.resource_type},
+            "adapter_response": {"rows_affected": r.rows_affected},
+        }
+        for r in result.results
+    ]
 
 
 def resume_command(result: RunResult | None) -> str | None:

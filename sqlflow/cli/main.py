@@ -197,11 +197,27 @@ for _name in ("run", "seed", "snapshot", "test", "build"):
 
 @cli.command()
 @project_options
+@select_options
 @click.pass_context
-def compile(ctx: click.Context, project: ProjectArgs) -> None:
-    """Render and check every model; write target/compiled/ and target/manifest.json."""
+def compile(
+    ctx: click.Context, project: ProjectArgs, select: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
+    """Render and check every model; write target/compiled/ and target/manifest.json. With --select, print
+    the compiled SQL of the selected models and snapshots (or tests), a header line per node when several."""
     from sqlflow import api
 
+    if select or exclude:
+        compiled, order, unmatched = api.compiled_selection(
+            _options(project), select_=split_terms(select), exclude=split_terms(exclude)
+        )
+        _print_warnings(ctx.obj, compiled.warnings)
+        _warn_unmatched(unmatched)
+        for uid in order:
+            node = compiled.manifest.nodes[uid]
+            if len(order) > 1:
+                click.echo(f"-- {node.resource_type} {node.name} ({node.path})")
+            click.echo(str(getattr(node, "compiled_sql", "")).strip() + ("\n" if len(order) > 1 else ""))
+        return
     compiled = api.compile_all(_options(project))
     _print_warnings(ctx.obj, compiled.warnings)
     n_models = sum(1 for _ in compiled.manifest.models())

@@ -39,6 +39,8 @@ def print_summary(
         console.print(f"  [{color}]{r.status.upper()}[/] {r.name}: {r.message}", highlight=False)
         if r.sample_rows:
             print_sample(console, r.sample_rows)
+    for error in result.hook_errors:
+        console.print(f"  [red]ERROR[/] {error}", highlight=False)
     if resume and result.failed:
         console.print(f"To resume: [bold]{resume}[/]{resume_note}", highlight=False)
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlflow.errors import ConfigError, SourceLocation
 from sqlflow.project.config import deep_merge_tree, normalise_tree, strip_project_level
 from sqlflow.project.notifications import NO_NOTIFICATIONS, Notifications, read_notifications
+from sqlflow.project.run_hooks import RunHook, read_run_hooks
 from sqlflow.project.schedules import read_schedules
 from sqlflow.project.types import ScheduleJob
 from sqlflow.project.yamlfile import (
@@ -74,8 +75,10 @@ class ProjectFile:
     notifications: Notifications = NO_NOTIFICATIONS  # alert channels, sla, freshness deadlines
     schedules: tuple[ScheduleJob, ...] = ()  # the jobs of the built-in cron runner
     quoting: Mapping[str, bool] = field(default_factory=dict)  # dbt's `quoting:` of relation names
-    run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits its models as build does
+    on_run_start: tuple[RunHook, ...] = ()  # dbt's on-run-start / on-run-end statements
+    on_run_end: tuple[RunHook, ...] = ()
     warnings: tuple[tuple[str, SourceLocation], ...] = ()  # what is accepted but likely wrong (a typo)
+    run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits its models as build does
 
 
 def project_file_in(root: Path) -> Path | None:
@@ -177,8 +180,10 @@ def read_project_file(root: Path) -> ProjectFile:
         notifications=read_notifications(shown, doc),
         schedules=read_schedules(shown, doc),
         quoting=_quoting(shown, doc),
-        run_audits=_run_audits(shown, doc),
+        on_run_start=read_run_hooks(shown, doc, "on-run-start"),
+        on_run_end=read_run_hooks(shown, doc, "on-run-end"),
         warnings=tuple(warnings),
+        run_audits=_run_audits(shown, doc),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlflow.errors import SourceLocation
 from sqlflow.manifest import EMPTY, ColumnInfo
 from sqlflow.project.notifications import NO_NOTIFICATIONS, Notifications
+from sqlflow.project.run_hooks import RunHook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +212,8 @@ class Project:
     doc_blocks: Mapping[str, DocBlock] = EMPTY  # by name
     unit_tests: tuple[UnitTestSpec, ...] = ()
     quoting: Mapping[str, bool] = EMPTY  # dbt's `quoting:` (database, schema, identifier)
+    on_run_start: tuple[RunHook, ...] = ()  # dbt's on-run-start / on-run-end (project/run_hooks.py)
+    on_run_end: tuple[RunHook, ...] = ()
     run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits as `build` does
     packages: tuple[tuple[str, SourceLocation], ...] = ()  # what packages.yml lists (none is installed)
     # what dbt accepts and sqlflow warns about (a likely typo of a key, a config the engine ignores)

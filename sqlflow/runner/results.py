@@ -47,12 +47,14 @@ class RunResult:
     invocation_id: str = ""
     interrupted: bool = False  # the user pressed Ctrl-C; the nodes not run are skipped
     interrupted_by: str | None = None  # SIGINT, SIGTERM or cancel (a scheduler's grace period ran out)
+    hook_errors: tuple[str, ...] = ()  # on-run-end hooks that failed: the run failed
     args: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         """True when a node errored or a test failed (warnings do not count), or the run was interrupted."""
-        return self.interrupted or any(r.failed and not r.tolerated for r in self.results)
+        failed = any(r.failed and not r.tolerated for r in self.results)
+        return self.interrupted or failed or bool(self.hook_errors)
 
     @property
     def status(self) -> EndedStatus:

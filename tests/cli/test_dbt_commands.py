@@ -136,3 +136,29 @@ def test_a_command_that_takes_no_values_still_rejects_extra_arguments(shop: Path
     result = runner.invoke(cli, ["run", "--dry-run", "orders"])
     assert result.exit_code == 2
     assert "Got unexpected extra argument (orders)" in result.output
+
+
+def test_compile_select_prints_the_compiled_sql(shop: Path, runner: CliRunner) -> None:
+    code, out = invoke(runner, "compile", "-s", "stg_orders")
+    assert code == 0, out
+    # one node: its SQL alone (as dbt prints it), refs resolved; its tests are compiled, not printed
+    assert (
+        out == "select\n    id as order_id,\n    customer_id,\n    cast(ordered_at as date) as ordered_at,"
+        '\n    status\nfrom "main"."raw_orders"\n'
+    )
+    code, out = invoke(runner, "compile", "-s", "stg_orders", "stg_customers")
+    assert code == 0, out
+    headers = [line for line in out.splitlines() if line.startswith("-- model ")]
+    assert headers == [
+        "-- model stg_customers (models/staging/stg_customers.sql)",
+        "-- model stg_orders (models/staging/stg_orders.sql)",
+    ]
+    assert 'from "main"."raw_orders"' in out and "{{" not in out
+    # tests are printed when the selection names only tests
+    code, out = invoke(runner, "compile", "-s", "test_name:unique", "--exclude", "staging")
+    assert code == 0, out
+    assert "-- test unique_orders_order_id (models/marts/schema.yml)" in out.splitlines()
+    assert "-- model" not in out
+    # without --select, the summary line as before
+    code, out = invoke(runner, "compile")
+    assert code == 0 and out.startswith("Compiled ")

@@ -7,8 +7,9 @@ parses).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlflow.compile.context import CompileContext
 from sqlflow.compile.nodes.analyse import analyse, render
@@ -16,6 +17,7 @@ from sqlflow.compile.nodes.assembly import emitter_for
 from sqlflow.compile.nodes.drafts import Draft
 from sqlflow.compile.nodes.models import model_job
 from sqlflow.manifest import ModelNode
+from sqlflow.project.run_hooks import RunHook
 
 
 class LateCompile:
@@ -30,6 +32,15 @@ class LateCompile:
     def bind(self, context: CompileContext, drafts: Sequence[Draft]) -> None:
         """Called by compile_project with its last context and the drafts as written."""
         self._bound = (context, tuple(drafts))
+
+    def render_hook(self, hook: RunHook, extra: Mapping[str, Any]) -> str:
+        """An on-run-start / on-run-end statement rendered (`extra`: dbt's `results`, `schemas` ...)."""
+        if self._bound is None:
+            raise RuntimeError("render_hook before the compile bound this LateCompile")
+        context = self._bound[0]
+        with self._lock:
+            done = context.tools.renderer().render(hook.path, text=hook.sql, extra=extra)
+        return done.sql.strip()
 
     def __call__(self, node: ModelNode) -> ModelNode:
         if self._bound is None or not node.late_sql:
