@@ -23,7 +23,7 @@ from sqlflow.compile.compiler import LateCompile
 from sqlflow.compile.lint import LintWarning, lint
 from sqlflow.engines import ENGINES, engine
 from sqlflow.errors import ConfigError
-from sqlflow.graph import Dag, build_dag, select_nodes, unmatched_terms
+from sqlflow.graph import Dag, IndirectSelection, build_dag, select_nodes, unmatched_terms
 from sqlflow.manifest import Manifest, SensorNode
 from sqlflow.project import load_project, project_root
 from sqlflow.project.types import Project
@@ -214,8 +214,10 @@ def select(
     exclude: Sequence[str],
     *,
     resource_types: frozenset[str] | None,
+    indirect: IndirectSelection = "eager",
 ) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The selected unique ids, and the selector terms that matched nothing (for a warning)."""
+    """The selected unique ids, and the selector terms that matched nothing (for a warning). `indirect`:
+    which tests come with the selected nodes (--indirect-selection)."""
     specs = [*select, *exclude]
     results = previous_results(compiled.project) if any("result:" in s for s in specs) else None
     selected = select_nodes(
@@ -225,6 +227,7 @@ def select(
         exclude,
         previous_results=results,
         resource_types=resource_types,
+        indirect=indirect,
     )
     unmatched = unmatched_terms(compiled.manifest, compiled.dag, specs, previous_results=results)
     return selected, unmatched
@@ -269,21 +272,28 @@ def list_nodes(
     select_: Sequence[str] = (),
     exclude: Sequence[str] = (),
     resource_types: frozenset[str] | None = None,
+    indirect: IndirectSelection = "eager",
 ) -> tuple[Compiled, list[str], tuple[str, ...]]:
     compiled = compile_all(options)
-    selected, unmatched = select(compiled, select_, exclude, resource_types=resource_types)
+    selected, unmatched = select(compiled, select_, exclude, resource_types=resource_types, indirect=indirect)
     order = [uid for uid in compiled.dag.topological_order() if uid in selected]
     return compiled, order, unmatched
 
 
 def compiled_selection(
-    options: Options, *, select_: Sequence[str] = (), exclude: Sequence[str] = ()
+    options: Options,
+    *,
+    select_: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    indirect: IndirectSelection = "eager",
 ) -> tuple[Compiled, list[str], tuple[str, ...]]:
     """For `compile -s`: the selected models, snapshots and tests that have compiled SQL, in dependency
     order. Tests only when nothing else is selected: a model's tests come with it (indirect selection), and
     dbt's `compile -s` prints only what the selector names."""
     kinds = frozenset({"model", "snapshot", "test"})
-    compiled, order, unmatched = list_nodes(options, select_=select_, exclude=exclude, resource_types=kinds)
+    compiled, order, unmatched = list_nodes(
+        options, select_=select_, exclude=exclude, resource_types=kinds, indirect=indirect
+    )
     nodes = compiled.manifest.nodes
     order = [uid for uid in order if getattr(nodes[uid], "compiled_sql", None) is not None]
     others = [uid for uid in order if nodes[uid].resource_type != "test"]

@@ -101,6 +101,7 @@ def retry(
             fail_fast=fail_fast,
             full_refresh=bool(args.get("full_refresh")),
             audit=bool(args.get("audit")),
+            indirect_selection=args.get("indirect_selection") or "eager",
             dry_run=dry_run,
             reporter=reporter,
             skip_ids=done,

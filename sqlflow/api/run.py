@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlflow.api.core import Options, RunOutcome
 from sqlflow.api.session import RunRequest, RunSession
+from sqlflow.graph import IndirectSelection
 from sqlflow.runner.events import Reporter
 from sqlflow.runner.plan import COMMAND_RESOURCES, Command, build_plan, upstream_sensors
 
@@ -27,6 +28,7 @@ def run(
     fail_fast: bool = False,
     full_refresh: bool = False,
     audit: bool = False,
+    indirect_selection: IndirectSelection = "eager",
     dry_run: bool = False,
     reporter: Reporter | None = None,
     now: datetime | None = None,
@@ -41,7 +43,8 @@ def run(
     """seed | run | test | build | snapshot: compile, select, plan, and execute through a RunSession.
 
     `skip_ids` leaves nodes out of the selection (what a retried run already did; `retry_of` names that
-    run). `audit` makes `run` audit its models as `build` does (so does `flags: {run_audits: true}`).
+    run). `indirect_selection` says which tests come with the selected nodes. `audit` makes `run` audit
+    its models as `build` does (so does `flags: {run_audits: true}`).
     The other arguments are those of `RunRequest` and `RunSession`.
     """
     request = RunRequest(
@@ -52,6 +55,7 @@ def run(
         fail_fast=fail_fast,
         full_refresh=full_refresh,
         audit=audit,
+        indirect_selection=indirect_selection,
         now=now,
         invocation_id=invocation_id,
         sla=sla,

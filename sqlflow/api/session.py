@@ -36,6 +36,7 @@ from sqlflow.api.core import (
 )
 from sqlflow.artifacts import run_results_document
 from sqlflow.compile.compiler import LateCompile
+from sqlflow.graph import IndirectSelection
 from sqlflow.manifest import Manifest, ModelNode
 from sqlflow.runner.events import NullReporter, Reporter, RunEvent
 from sqlflow.runner.plan import Plan
@@ -67,6 +68,7 @@ class RunRequest:
     fail_fast: bool = False
     full_refresh: bool = False
     audit: bool = False  # `run --audit`: the models' blocking tests run as audits, as in build
+    indirect_selection: IndirectSelection = "eager"  # which tests come with the selected nodes
     now: datetime | None = None
     invocation_id: str | None = None
     sla: float | None = None
@@ -170,7 +172,14 @@ class RunSession:
 
     def select(self, resource_types: frozenset[str] | None) -> tuple[frozenset[str], tuple[str, ...]]:
         """The request's selection over the compiled project, and the terms that matched nothing."""
-        return select(self.compiled, self.request.select, self.request.exclude, resource_types=resource_types)
+        request = self.request
+        return select(
+            self.compiled,
+            request.select,
+            request.exclude,
+            resource_types=resource_types,
+            indirect=request.indirect_selection,
+        )
 
     # -- one execution ---------------------------------------------------------------------------------
 
@@ -282,6 +291,11 @@ class RunSession:
             "target": self.compiled.project.target.name,
             "full_refresh": request.full_refresh,
             **({"audit": True} if request.audit else {}),
+            **(
+                {"indirect_selection": request.indirect_selection}
+                if request.indirect_selection != "eager"
+                else {}
+            ),
             **request.args,
         }
 

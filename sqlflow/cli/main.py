@@ -17,6 +17,7 @@ from sqlflow import __version__
 from sqlflow.cli.options import (
     GlobalState,
     ProjectArgs,
+    indirect_option,
     project_options,
     run_options,
     select_options,
@@ -112,6 +113,7 @@ def _run_command(command: str) -> Callable[..., None]:
         full_refresh: bool,
         dry_run: bool,
         metrics_file: Path | None,
+        indirect_selection: str,
         audit: bool = False,
     ) -> None:
         from sqlflow import api
@@ -130,6 +132,7 @@ def _run_command(command: str) -> Callable[..., None]:
             fail_fast=fail_fast,
             full_refresh=full_refresh,
             audit=audit,
+            indirect_selection=indirect_selection,  # type: ignore[arg-type]
             dry_run=dry_run,
             reporter=reporter,
             metrics_file=metrics_file,
@@ -184,7 +187,7 @@ HELP = {
 
 for _name in ("run", "seed", "snapshot", "test", "build"):
     _cmd = _run_command(_name)
-    _cmd = run_options(select_options(project_options(_cmd)))
+    _cmd = run_options(indirect_option(select_options(project_options(_cmd))))
     if _name == "run":
         _cmd = click.option(
             "--audit",
@@ -198,9 +201,14 @@ for _name in ("run", "seed", "snapshot", "test", "build"):
 @cli.command()
 @project_options
 @select_options
+@indirect_option
 @click.pass_context
 def compile(
-    ctx: click.Context, project: ProjectArgs, select: tuple[str, ...], exclude: tuple[str, ...]
+    ctx: click.Context,
+    project: ProjectArgs,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    indirect_selection: str,
 ) -> None:
     """Render and check every model; write target/compiled/ and target/manifest.json. With --select, print
     the compiled SQL of the selected models and snapshots (or tests), a header line per node when several."""
@@ -208,7 +216,10 @@ def compile(
 
     if select or exclude:
         compiled, order, unmatched = api.compiled_selection(
-            _options(project), select_=split_terms(select), exclude=split_terms(exclude)
+            _options(project),
+            select_=split_terms(select),
+            exclude=split_terms(exclude),
+            indirect=indirect_selection,  # type: ignore[arg-type]
         )
         _print_warnings(ctx.obj, compiled.warnings)
         _warn_unmatched(unmatched)
@@ -232,6 +243,7 @@ def compile(
 @cli.command(name="ls")
 @project_options
 @select_options
+@indirect_option
 @click.option(
     "--output",
     "-o",
@@ -253,6 +265,7 @@ def ls_cmd(
     exclude: tuple[str, ...],
     output: str,
     resource_type: tuple[str, ...],
+    indirect_selection: str,
 ) -> None:
     """List the project's nodes (honours --select/--exclude)."""
     import json
@@ -264,6 +277,7 @@ def ls_cmd(
         select_=split_terms(select),
         exclude=split_terms(exclude),
         resource_types=frozenset(resource_type) or None,
+        indirect=indirect_selection,  # type: ignore[arg-type]
     )
     _warn_unmatched(unmatched)
     manifest = compiled.manifest

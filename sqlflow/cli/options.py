@@ -118,6 +118,19 @@ def select_options(func: F) -> F:
     return func
 
 
+def indirect_option(func: F) -> F:
+    """--indirect-selection: which tests come with the selected nodes, as in dbt."""
+    return click.option(
+        "--indirect-selection",
+        type=click.Choice(["eager", "cautious", "buildable", "empty"]),
+        default="eager",
+        show_default=True,
+        help="Tests selected with the selected nodes: eager (those testing any selected node), cautious "
+        "(only those all of whose nodes are selected), buildable (those whose nodes are selected or upstream "
+        "of the selection), empty (none: only tests selected themselves).",
+    )(func)
+
+
 def run_options(func: F) -> F:
     """--threads, --fail-fast, --full-refresh, --dry-run, --metrics-file."""
     func = click.option(

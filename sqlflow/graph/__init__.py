@@ -4,6 +4,21 @@ Pure and deterministic; imports only `sqlflow.manifest`, `sqlflow.errors` and th
 """
 
 from sqlflow.graph.dag import Dag, build_dag, find_cycle
-from sqlflow.graph.select import parse_selection, select_nodes, unmatched_terms
+from sqlflow.graph.select import (
+    INDIRECT_SELECTION,
+    IndirectSelection,
+    parse_selection,
+    select_nodes,
+    unmatched_terms,
+)
 
-__all__ = ["Dag", "build_dag", "find_cycle", "parse_selection", "select_nodes", "unmatched_terms"]
+__all__ = [
+    "INDIRECT_SELECTION",
+    "Dag",
+    "IndirectSelection",
+    "build_dag",
+    "find_cycle",
+    "parse_selection",
+    "select_nodes",
+    "unmatched_terms",
+]

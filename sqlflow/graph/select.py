@@ -14,9 +14,12 @@ those up to two steps up, `x+` / `x+2` the same for descendants, `@x` adds x's d
 of those (`@` cannot take a `+` prefix).
 
 Semantics of `select_nodes`: an empty `select` selects every node; the nodes matched by `exclude` are then
-removed. Tests follow their parents (dbt's indirect selection): a test whose parents (`depends_on`) are all
-selected is added, and a test with any parent excluded is removed; sensor parents do not count here (a test
-waiting on a sensor follows the data it tests). Last, `resource_types` keeps only nodes of those types
+removed. Tests follow their parents (dbt's indirect selection, `indirect`): with `eager` (the default, as
+dbt) a test any of whose parents (`depends_on`) is selected is added; with `cautious`, a test whose parents
+are all selected; with `buildable`, a test with a selected parent whose other parents are selected or
+upstream of the selection; with `empty`, no test is added (a test is selected only by naming it). In every
+mode a test with any parent excluded is removed; sensor parents do not count here (a test waiting on a
+sensor follows the data it tests). Last, `resource_types` keeps only nodes of those types
 ("model", "seed", "snapshot", "test", "source", "sensor"). Sources are never run, but may be selected as
 anchors (`source:shop+`); a runner drops them. Sensors are nodes like models: a sensor is an ancestor of
 the nodes that depend on it, so `+orders` selects the sensors orders waits for, and `sensor:landing+` what
@@ -45,6 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlflow.errors import SelectionError, did_you_mean
 from sqlflow.graph.dag import Dag
@@ -62,6 +66,8 @@ _PART = re.compile(
     re.VERBOSE,
 )
 _PATH_SUFFIXES = (".sql", ".csv", ".yml", ".yaml")
+IndirectSelection = Literal["eager", "cautious", "buildable", "empty"]
+INDIRECT_SELECTION: tuple[IndirectSelection, ...] = ("eager", "cautious", "buildable", "empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +154,10 @@ def select_nodes(
     *,
     previous_results: Mapping[str, str] | None = None,
     resource_types: Collection[str] | None = None,
+    indirect: IndirectSelection = "eager",
 ) -> frozenset[str]:
-    """The unique ids chosen by `select` minus `exclude`, with tests following their parents.
+    """The unique ids chosen by `select` minus `exclude`, with tests following their parents as `indirect`
+    says.
 
     `previous_results` maps unique id -> status of the last run (for `result:`); `resource_types` keeps only
     those types in the answer. See the module docstring for the grammar and the rules.
@@ -158,6 +166,11 @@ def select_nodes(
         unknown = set(resource_types).difference(RESOURCE_TYPES)
         if unknown:
             raise ValueError(f"unknown resource types {sorted(unknown)}; expected some of {RESOURCE_TYPES}")
+    if indirect not in INDIRECT_SELECTION:
+        raise SelectionError(
+            f"unknown indirect selection '{indirect}'",
+            hint=did_you_mean(indirect, INDIRECT_SELECTION) or "use " + ", ".join(INDIRECT_SELECTION),
+        )
     chosen = _Matcher(manifest, dag, previous_results, parse_selection(select))
     dropped = _Matcher(manifest, dag, previous_results, parse_selection(exclude))
     selected = chosen.union() if select else set(dag)
@@ -167,11 +180,27 @@ def select_nodes(
     parents = {uid: deps for uid, deps in parents.items() if deps}
     if excluded:
         excluded |= {uid for uid, deps in parents.items() if not excluded.isdisjoint(deps)}
-    selected |= {uid for uid, deps in parents.items() if selected.issuperset(deps)}
+    if select:
+        selected |= _tests_of(dag, selected, parents, indirect)
     selected -= excluded
     if resource_types is not None:
         selected = {uid for uid in selected if manifest.get(uid).resource_type in resource_types}
     return frozenset(selected)
+
+
+def _tests_of(
+    dag: Dag, selected: set[str], parents: Mapping[str, set[str]], indirect: IndirectSelection
+) -> set[str]:
+    """The tests (unique id -> their non-sensor parents) that `indirect` adds to `selected`."""
+    if indirect == "empty":
+        return set()
+    if indirect == "cautious":
+        return {uid for uid, deps in parents.items() if selected.issuperset(deps)}
+    touching = {uid for uid, deps in parents.items() if not selected.isdisjoint(deps)}
+    if indirect == "eager":
+        return touching
+    buildable = selected | dag.upstream(uid for uid in selected if uid in dag)
+    return {uid for uid in touching if buildable.issuperset(parents[uid])}
 
 
 def unmatched_terms(

@@ -162,3 +162,26 @@ def test_compile_select_prints_the_compiled_sql(shop: Path, runner: CliRunner) -
     # without --select, the summary line as before
     code, out = invoke(runner, "compile")
     assert code == 0 and out.startswith("Compiled ")
+
+
+def test_indirect_selection_decides_which_tests_come_with_a_model(shop: Path, runner: CliRunner) -> None:
+    # the relationships test of stg_orders also reads stg_customers: eager (dbt's default) keeps it
+    eager = dry_run_names(runner, "test", "-s", "stg_orders")
+    assert any(name.startswith("relationships_stg_orders") for name in eager)
+    assert dry_run_names(runner, "test", "-s", "stg_orders", "--indirect-selection", "eager") == eager
+    cautious = dry_run_names(runner, "test", "-s", "stg_orders", "--indirect-selection", "cautious")
+    assert cautious == [name for name in eager if not name.startswith("relationships_")]
+    assert dry_run_names(runner, "test", "-s", "stg_orders", "--indirect-selection", "empty") == []
+    # buildable: orders' tests whose other inputs are upstream of orders (the singular test reads payments)
+    code, out = invoke(runner, "ls", "-s", "orders", "--indirect-selection", "buildable", "-o", "name")
+    assert code == 0, out
+    assert "assert_order_amounts_match_payments" in out.split()
+    code, out = invoke(runner, "ls", "-s", "orders", "--indirect-selection", "cautious", "-o", "name")
+    assert "assert_order_amounts_match_payments" not in out.split()
+    # build and compile take it too; a wrong value is a usage error
+    assert "not_null_orders_order_id" not in dry_run_names(
+        runner, "build", "-s", "orders", "--indirect-selection", "empty"
+    )
+    assert invoke(runner, "compile", "-s", "orders", "--indirect-selection", "empty")[0] == 0
+    code, out = invoke(runner, "test", "-s", "orders", "--indirect-selection", "eagre")
+    assert code == 2 and "'eagre' is not one of" in out

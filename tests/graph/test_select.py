@@ -112,7 +112,58 @@ CASES: list[tuple[tuple[str, ...], tuple[str, ...], set[str]]] = [
 def test_selection(
     shop: Manifest, shop_dag: Dag, select: tuple[str, ...], exclude: tuple[str, ...], expected: set[str]
 ) -> None:
-    assert names(shop, select_nodes(shop, shop_dag, select, exclude)) == expected
+    # these cases add a test when all its parents are selected: dbt's cautious indirect selection
+    assert names(shop, select_nodes(shop, shop_dag, select, exclude, indirect="cautious")) == expected
+
+
+BOTH = {"customer_ltv", "orders", T_LTV, T_UNIQUE}  # T_REL tests orders and customers, an ancestor of ltv
+INDIRECT_CASES: list[tuple[tuple[str, ...], tuple[str, ...], str | None, set[str]]] = [
+    # the default is dbt's: eager, a test goes with any of its parents
+    (("orders",), (), None, {"orders", T_UNIQUE, T_REL}),
+    (("orders",), (), "eager", {"orders", T_UNIQUE, T_REL}),
+    (("orders",), (), "cautious", {"orders", T_UNIQUE}),
+    (("orders",), (), "buildable", {"orders", T_UNIQUE}),  # customers is not upstream of orders
+    (("orders",), (), "empty", {"orders"}),
+    (("customer_ltv orders",), (), "eager", BOTH | {T_REL}),
+    (("customer_ltv orders",), (), "cautious", BOTH),
+    (("customer_ltv orders",), (), "buildable", BOTH | {T_REL}),
+    (("customer_ltv orders",), (), "empty", BOTH - {T_LTV, T_UNIQUE}),
+    # buildable still wants a selected parent: T_REL's are both upstream of customer_ltv, neither selected
+    (("customer_ltv",), (), "buildable", {"customer_ltv", T_LTV}),
+    (("+stg_orders",), (), "buildable", {"stg_orders", "raw_orders", T_STG, T_SRC}),
+    (("stg_orders",), (), "eager", {"stg_orders", T_STG}),  # the source test's parent is not selected
+    # a test named is selected in every mode; no selection is everything
+    (("orders", T_REL), (), "empty", {"orders", T_REL}),
+    (("test_name:unique",), (), "empty", {T_UNIQUE}),
+    ((), (), "empty", EVERYTHING),
+    # in every mode a test with an excluded parent goes
+    (("tag:nightly",), ("customers",), "eager", {"orders", T_UNIQUE}),
+    (("tag:nightly",), ("customers",), "buildable", {"orders", T_UNIQUE}),
+    (("orders",), ("customers",), "eager", {"orders", T_UNIQUE}),
+    ((), ("orders",), "eager", EVERYTHING - {"orders", T_UNIQUE, T_REL}),
+]
+
+
+@pytest.mark.parametrize(
+    ("select", "exclude", "mode", "expected"), INDIRECT_CASES, ids=lambda v: repr(v)[:60]
+)
+def test_indirect_selection(
+    shop: Manifest,
+    shop_dag: Dag,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    mode: str | None,
+    expected: set[str],
+) -> None:
+    how = {} if mode is None else {"indirect": mode}
+    assert names(shop, select_nodes(shop, shop_dag, select, exclude, **how)) == expected  # type: ignore[arg-type]
+
+
+def test_an_unknown_indirect_selection_suggests_the_closest(shop: Manifest, shop_dag: Dag) -> None:
+    with pytest.raises(
+        SelectionError, match=r"unknown indirect selection 'eagre' \(did you mean 'eager'\?\)"
+    ):
+        select_nodes(shop, shop_dag, ("orders",), indirect="eagre")  # type: ignore[arg-type]
 
 
 RESOURCE_CASES: list[tuple[tuple[str, ...], set[str], set[str]]] = [
@@ -144,8 +195,9 @@ def test_result_method(shop: Manifest, shop_dag: Dag) -> None:
 
     assert pick("result:error+") == {"orders", "customer_ltv", T_UNIQUE, T_REL, T_LTV}
     assert pick("result:fail") == {T_UNIQUE}
-    assert pick("result:error result:skipped") == {"orders", "customer_ltv", T_UNIQUE, T_LTV}
-    assert pick("result:*") == {"orders", "customer_ltv", "stg_orders", T_UNIQUE, T_STG, T_LTV}
+    # eager indirect selection: T_REL goes with orders
+    assert pick("result:error result:skipped") == {"orders", "customer_ltv", T_UNIQUE, T_REL, T_LTV}
+    assert pick("result:*") == {"orders", "customer_ltv", "stg_orders", T_UNIQUE, T_REL, T_STG, T_LTV}
     assert select_nodes(shop, shop_dag, ["result:error"], previous_results={}) == frozenset()
 
 

@@ -50,7 +50,11 @@ def test_a_sensor_is_an_ancestor_of_what_waits_for_it(manifest: Manifest) -> Non
                 *("not_null_stg_orders_order_id", "source_not_null_shop_raw_orders_id"),
             },
         ),
-        (("1+orders_loaded",), {"orders_loaded", "orders", "gx_expect_orders_id", "unique_orders_order_id"}),
+        (
+            ("1+orders_loaded",),  # eager: the relationships test goes with orders, one of its parents
+            {"orders_loaded", "orders", "gx_expect_orders_id", "unique_orders_order_id"}
+            | {"relationships_orders_customer_id"},
+        ),
         (("test_type:expectation",), {"gx_expect_orders_id"}),
         (("test_name:expect_*",), {"gx_expect_orders_id"}),
         (("config.materialized:view",), {"stg_orders", "stg_customers", "not_null_stg_orders_order_id"}),
