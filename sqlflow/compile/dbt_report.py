@@ -22,6 +22,7 @@ from sqlflow.compile.nodes.builtin_tests import DBT_UTILS_TESTS
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS, UNBUILDABLE_STRATEGIES
 from sqlflow.project.config import ENGINE_IGNORED_KEYS, IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key
+from sqlflow.project.properties import FILE_KEYS, FILE_TOLERATED
 from sqlflow.project.yamlfile import YamlList, YamlMap, parse_yaml
 
 
@@ -291,6 +292,15 @@ def _property_file(shown: str, doc: Any) -> Iterator[Finding]:
                 kind="ignored",
                 what=what,
                 todo="The models build the same; nothing to do unless you use them.",
+            )
+    for key in doc:
+        if key not in FILE_KEYS + FILE_TOLERATED:  # dbt warns and ignores it, and so does sqlflow
+            yield Finding(
+                path=shown,
+                line=doc.key_lines.get(key),
+                kind="ignored",
+                what=f"unknown key '{key}' of a property file is ignored",
+                todo="Remove it, or move what it holds under a key dbt reads (models:, sources: ...).",
             )
     for section in ("models", "seeds", "snapshots"):
         nodes = doc.get(section)
