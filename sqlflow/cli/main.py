@@ -309,6 +309,7 @@ def ls_cmd(
 @cli.command()
 @project_options
 @click.argument("model", required=False)
+@click.option("--select", "-s", "selected", metavar="MODEL", help="The model to preview, as dbt show -s.")
 @click.option("--inline", metavar="SQL", help="A query to preview, may use ref() and source().")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=0), help="Rows to show.")
 @click.pass_context
@@ -316,16 +317,21 @@ def show(
     ctx: click.Context,
     project: ProjectArgs,
     model: str | None,
+    selected: str | None,
     inline: str | None,
     limit: int,
 ) -> None:
-    """Preview the rows of MODEL, or of --inline 'select ...'."""
+    """Preview the rows of MODEL (or -s MODEL), or of --inline 'select ...'."""
     from rich.table import Table
 
     from sqlflow import api
 
+    if selected is not None:
+        if model is not None or len(selected.split()) != 1 or any(c in selected for c in ":+@*,"):
+            raise click.UsageError("show -s takes one model name (dbt show previews one node)")
+        model = selected
     if (model is None) == (inline is None):
-        raise click.UsageError("give either MODEL or --inline 'select ...'")
+        raise click.UsageError("give either MODEL (or -s MODEL) or --inline 'select ...'")
     columns, rows = api.show(_options(project), model=model, inline=inline, limit=limit)
     cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
     table = Table(*columns)

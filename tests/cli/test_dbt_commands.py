@@ -185,3 +185,13 @@ def test_indirect_selection_decides_which_tests_come_with_a_model(shop: Path, ru
     assert invoke(runner, "compile", "-s", "orders", "--indirect-selection", "empty")[0] == 0
     code, out = invoke(runner, "test", "-s", "orders", "--indirect-selection", "eagre")
     assert code == 2 and "'eagre' is not one of" in out
+
+
+def test_show_select_previews_one_model(shop: Path, runner: CliRunner) -> None:
+    assert invoke(runner, "seed")[0] == 0
+    assert invoke(runner, "run", "-s", "+customers")[0] == 0
+    code, out = invoke(runner, "show", "-s", "customers", "--limit", "2")
+    assert code == 0, out
+    assert "lifetime_value" in out and out.endswith("2 rows (--limit reached)\n")
+    code, out = invoke(runner, "show", "-s", "tag:marts")
+    assert code == 2 and "show -s takes one model name" in out
