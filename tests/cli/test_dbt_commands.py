@@ -69,6 +69,9 @@ def test_run_builds_past_a_failing_test_and_run_audit_keeps_the_old_data(
     assert results["test.shop.orders_are_empty"] == "fail"
     args = json.loads((shop / "target" / "run_results.json").read_text())["args"]
     assert args["audit"] is True  # recorded, so `sqlflow retry` audits again
+    code, out = invoke(runner, "retry", "--dry-run")
+    assert code == 0, out
+    assert "audit of orders" in out
 
 
 def test_the_project_flag_makes_run_audit(shop: Path, runner: CliRunner) -> None:
