@@ -101,7 +101,11 @@ def compile_project(
         tests += [Pending(node) for node in unit_test_nodes(c, analysed)]
     manifest, written = assemble(c, analysed, tests, sources, sensor_nodes(c))
     renderer = c.tools.made_renderer
-    warnings = compile_warnings(project.packages, [*load_warnings, *(renderer.warnings if renderer else ())])
+    warnings = compile_warnings(
+        project.packages,
+        [*load_warnings, *(renderer.warnings if renderer else ())],
+        installed=[package.name for package in project.installed_packages],
+    )
     if warnings:
         manifest = replace(manifest, metadata={**manifest.metadata, "warnings": warnings})
     c.cache.save()

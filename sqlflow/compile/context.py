@@ -148,6 +148,7 @@ def new_context(
     invocation_id = invocation_id or uuid.uuid4().hex
     started = run_started_at or datetime.now(UTC)
     flags = dict(flags or {})
+    package_macro_files = [f for package in project.installed_packages for f in package.macro_files]
 
     def new_renderer(tools: CompileTools) -> Renderer:
         from sqlflow.compile.jinja.templating import Renderer
@@ -164,6 +165,9 @@ def new_context(
             flags=flags,
             graph=tools.graph,
             packages=[name.rsplit("/", 1)[-1] for name, _ in p.packages],
+            project_name=p.name,
+            installed_packages=p.installed_packages,
+            dispatch=p.dispatch,
         )
 
     def check_dialects(sql: ModuleType) -> None:
@@ -197,8 +201,12 @@ def new_context(
             all_vars,
             project.target,
             [(f.path, f.checksum) for f in project.macro_files],
+            [(f.path, f.checksum) for f in package_macro_files],
+            project.dispatch,
         ),
-        macros_volatile=any(v in f.text for f in project.macro_files for v in VOLATILE),
+        macros_volatile=any(
+            v in f.text for f in [*project.macro_files, *package_macro_files] for v in VOLATILE
+        ),
         naming=custom_naming(f.text for f in project.macro_files),
         dbt_names=project.config_file == "dbt_project.yml",
         lookup=Lookup(project.name, (), ()),

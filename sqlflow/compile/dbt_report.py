@@ -22,6 +22,7 @@ from sqlflow.compile.nodes.builtin_tests import DBT_UTILS_TESTS
 from sqlflow.errors import SqlflowError
 from sqlflow.manifest import CONFIG_KEYS, MATERIALIZATIONS, UNBUILDABLE_STRATEGIES
 from sqlflow.project.config import ENGINE_IGNORED_KEYS, IGNORED_DBT_KEYS, UNSUPPORTED_DBT_KEYS, config_key
+from sqlflow.project.packages import DEFAULT_INSTALL_PATH, read_installed_packages
 from sqlflow.project.properties import FILE_KEYS, FILE_TOLERATED
 from sqlflow.project.yamlfile import YamlList, YamlMap, parse_yaml
 
@@ -41,17 +42,7 @@ class Finding:
 
 # the project file's keys that sqlflow reads but does not act on, and what to do instead
 PROJECT_KEYS: Mapping[str, tuple[Literal["unsupported", "ignored"], str, str]] = {
-    "dispatch": (
-        "ignored",
-        "dispatch search orders are ignored: a project's own macros win, then sqlflow's built-ins",
-        "Copy the package macros you dispatch to into macros/.",
-    ),
     "flags": ("ignored", "dbt flags are ignored", "Use sqlflow's command-line options instead."),
-    "packages-install-path": (
-        "ignored",
-        "packages are not installed, so their path is not read",
-        "Copy the macros you use into macros/.",
-    ),
     "semantic-models": ("ignored", "semantic model configs are not used", "Nothing to do for the build."),
     "metrics": ("ignored", "metric configs are not used", "Nothing to do for the build."),
     "saved-queries": ("ignored", "saved query configs are not used", "Nothing to do for the build."),
@@ -91,7 +82,8 @@ def scan_project(root: Path) -> list[Finding]:
     project = _yaml(root, project_file, findings)
     project = project if isinstance(project, YamlMap) else YamlMap()
     findings += _project_file(project_file.name, project)
-    packages = list(_package_names(root, findings))
+    installed = _installed_packages(root, project, findings)
+    packages = list(_package_names(root, findings, installed))
     sql_dirs = [*_paths(project, "model-paths", "models"), *_paths(project, "macro-paths", "macros")]
     sql_dirs += [*_paths(project, "test-paths", "tests"), *_paths(project, "snapshot-paths", "snapshots")]
     sql_dirs += _paths(project, "analysis-paths", "analyses")
@@ -113,7 +105,7 @@ def scan_project(root: Path) -> list[Finding]:
                 )
             )
         elif path.suffix == ".sql":
-            findings += _sql_file(shown, texts[path], adapter_methods, packages, defined)
+            findings += _sql_file(shown, texts[path], adapter_methods, packages, defined, installed)
         elif path.suffix in (".yml", ".yaml"):
             findings += _property_file(shown, _yaml(root, path, findings))
     return sorted(findings, key=lambda f: (f.path, f.line or 0))
@@ -204,8 +196,36 @@ def _materialization(shown: str, line: int | None, name: str) -> Finding:
     )
 
 
-def _package_names(root: Path, findings: list[Finding]) -> Iterator[str]:
-    """Each package of packages.yml / dependencies.yml, reported, and its macro namespace yielded."""
+def _installed_packages(root: Path, project: YamlMap, findings: list[Finding]) -> set[str]:
+    """The names of the packages installed under dbt_packages/; those with models are reported (their
+    macros are loaded, their models not built yet)."""
+    try:
+        found = read_installed_packages(
+            root, str(project.get("packages-install-path") or DEFAULT_INSTALL_PATH)
+        )
+    except SqlflowError as exc:
+        where = exc.location
+        path, line = (where.path, where.line) if where else ("dbt_packages", None)
+        findings.append(Finding(path=path, line=line, kind="unsupported", what=str(exc), todo="Fix it."))
+        return set()
+    for package in found:
+        if package.model_count:
+            count = f"{package.model_count} model{'s' if package.model_count > 1 else ''}"
+            findings.append(
+                Finding(
+                    path=package.path,
+                    line=None,
+                    kind="unsupported",
+                    what=f"package models are not built yet: {package.name}: {count}",
+                    todo="Its macros work; build the models you need from the project's own models for now.",
+                )
+            )
+    return {p.name for p in found}
+
+
+def _package_names(root: Path, findings: list[Finding], installed: set[str]) -> Iterator[str]:
+    """Each package of packages.yml / dependencies.yml not installed, reported, and its macro namespace
+    yielded."""
     for name in ("packages.yml", "dependencies.yml"):
         path = root / name
         if not path.exists():
@@ -219,6 +239,8 @@ def _package_names(root: Path, findings: list[Finding]) -> Iterator[str]:
                 continue
             source = str(entry.get("package") or entry.get("git") or entry.get("local") or "?")
             namespace = source.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git").replace("-", "_")
+            if namespace in installed:
+                continue
             findings.append(
                 Finding(
                     path=name,
@@ -235,7 +257,12 @@ def _package_names(root: Path, findings: list[Finding]) -> Iterator[str]:
 
 
 def _sql_file(
-    shown: str, text: str, adapter_methods: set[str], packages: list[str], defined: set[str]
+    shown: str,
+    text: str,
+    adapter_methods: set[str],
+    packages: list[str],
+    defined: set[str],
+    installed: set[str],
 ) -> Iterator[Finding]:
     for found in _MATERIALIZATION_BLOCK.finditer(text):
         yield Finding(
@@ -254,7 +281,7 @@ def _sql_file(
                 what=f"adapter.{found.group(1)} is not available in sqlflow's Jinja",
                 todo="Rewrite it in SQL or with run_query (docs/dbt.md lists the adapter methods).",
             )
-    namespaces = sorted({*packages, *KNOWN_PACKAGES})
+    namespaces = sorted({*packages, *KNOWN_PACKAGES} - installed)
     calls = re.compile(r"\b(" + "|".join(map(re.escape, namespaces)) + r")\.(\w+)\s*\(")
     for found in calls.finditer(text):
         package, macro = found.groups()

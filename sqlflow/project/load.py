@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlflow.errors import ConfigError
 from sqlflow.project.discovery import discover
 from sqlflow.project.docblocks import read_doc_blocks, read_packages
+from sqlflow.project.packages import install_path, read_dispatch, read_installed_packages, read_project_keys
 from sqlflow.project.profiles import resolve_target
 from sqlflow.project.projectfile import find_project_root, project_file_in, read_project_file
 from sqlflow.project.properties import read_properties
@@ -48,6 +49,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         docs_paths=spec.docs_paths or None,
     )
     properties = read_properties(files.property_files, root, test_paths=spec.test_paths)
+    shown, keys = read_project_keys(root)
     return Project(
         root=root,
         name=spec.name,
@@ -91,5 +93,7 @@ def load_project(root: Path, *, target: str | None = None, profiles_dir: Path | 
         on_run_end=spec.on_run_end,
         run_audits=spec.run_audits,
         packages=read_packages(root),
+        installed_packages=read_installed_packages(root, install_path(shown, keys)),
+        dispatch=read_dispatch(shown, keys),
         warnings=(*spec.warnings, *properties.warnings),
     )

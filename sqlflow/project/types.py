@@ -169,6 +169,16 @@ class UnitTestSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InstalledPackage:
+    """A package installed under dbt_packages/ (as `dbt deps` leaves it; see project/packages.py)."""
+
+    name: str  # the `name:` of its dbt_project.yml: its macros' namespace (`dbt_utils.star`)
+    path: str  # its folder, relative to the project root ("dbt_packages/dbt_utils")
+    macro_files: tuple[SourceFile, ...] = ()  # paths relative to the project root
+    model_count: int = 0  # its models, not built yet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     """A project folder, read and validated."""
 
@@ -216,6 +226,8 @@ class Project:
     on_run_end: tuple[RunHook, ...] = ()
     run_audits: bool = False  # `flags: {run_audits: true}`: `sqlflow run` audits as `build` does
     packages: tuple[tuple[str, SourceLocation], ...] = ()  # what packages.yml lists (none is installed)
+    installed_packages: tuple[InstalledPackage, ...] = ()  # dbt_packages/*, sorted by name
+    dispatch: Mapping[str, tuple[str, ...]] = EMPTY  # `dispatch:`: macro_namespace -> search_order
     # what dbt accepts and sqlflow warns about (a likely typo of a key, a config the engine ignores)
     warnings: tuple[tuple[str, SourceLocation], ...] = ()
 

@@ -77,8 +77,6 @@ exposures:
 }
 
 EXPECTED = [
-    "dbt_project.yml:5: ignored: dispatch search orders are ignored: a project's own macros win, then "
-    "sqlflow's built-ins. Copy the package macros you dispatch to into macros/.",
     "dbt_project.yml:10: ignored: config 'persist_docs' (models.legacy.+persist_docs). Descriptions stay "
     "in manifest.json and the docs site, not in warehouse comments.",
     "dbt_project.yml:12: unsupported: materialization 'materialized_view' is not one sqlflow knows. Use "
@@ -145,9 +143,10 @@ def test_debug_dbt_prints_the_report_and_fails_on_unsupported_things(legacy: Pat
     result = CliRunner().invoke(cli, ["--no-color", "debug", "--dbt", "--project-dir", str(legacy)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith("IGNORED     dbt_project.yml:5: dispatch search orders are ignored")
+    assert lines[0].startswith("IGNORED     dbt_project.yml:10: config 'persist_docs'")
+    assert "dispatch" not in result.output  # dispatch: is read (tests/compile/test_packages.py)
     assert "on-run-start" not in result.output  # the hooks run (api/session.py)
-    assert lines[-1] == "9 unsupported, 9 ignored"
+    assert lines[-1] == "9 unsupported, 8 ignored"
 
 
 def test_a_project_sqlflow_fully_reads_reports_nothing(tmp_path: Path) -> None:

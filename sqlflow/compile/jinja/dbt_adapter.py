@@ -7,13 +7,13 @@ quote, relations and columns through the query context), the `dbt.` namespace, p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlflow.compile.jinja.crossdb import translate_type
 from sqlflow.compile.jinja.dbt_context import Column, Queries, Where
 from sqlflow.engines import quote_identifier, quote_string
-from sqlflow.errors import SourceLocation, TemplateError
+from sqlflow.errors import SourceLocation, TemplateError, did_you_mean
 
 # -- relations --------------------------------------------------------------------------------------------
 
@@ -87,8 +87,9 @@ class Api:
 
 
 class Adapter:
-    """`adapter`: dispatch (a project's `<adapter>__name` / `default__name`, then sqlflow's built-ins),
-    quote, type, and relations and columns through the query context."""
+    """`adapter`: dispatch (a project's `<adapter>__name` / `default__name`, then sqlflow's built-ins; for an
+    installed package's namespace, dbt's search order), quote, type, and relations and columns through the
+    query context."""
 
     def __init__(
         self,
@@ -97,7 +98,16 @@ class Adapter:
         builtins: Mapping[str, Callable[..., Any]],
         queries: Queries,
         where: Where,
+        *,
+        project_name: str = "",
+        packages: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
+        search_orders: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`packages`: each installed package's macros by name; `search_orders`: the project's `dispatch:`
+        (macro_namespace -> search_order)."""
+        self._project = project_name
+        self._packages = packages or {}
+        self._orders = search_orders or {}
         self._type = adapter_type
         self._find = find_macro
         self._builtins = builtins
@@ -113,6 +123,9 @@ class Adapter:
         if "." in macro_name:
             macro_namespace, _, macro_name = macro_name.rpartition(".")
         names = [f"{self._type}__{macro_name}", f"default__{macro_name}"]
+        order = self._search_order(macro_namespace)
+        if order is not None:
+            return self._dispatch_in(order, macro_name, names, macro_namespace)
         for name in names:
             found = self._find(name)
             if found is not None:
@@ -128,6 +141,42 @@ class Adapter:
             hint="define one of them in macros/ (packages are not installed)"
             if package
             else "define one of them in macros/",
+        )
+
+    def _search_order(self, namespace: str | None) -> Sequence[str] | None:
+        """dbt's search order for `namespace`: the project's `dispatch:` entry, else (an installed package)
+        the root project then the package; None: the project's macros, then sqlflow's built-ins."""
+        if namespace is None:
+            return None
+        if namespace in self._orders:
+            return self._orders[namespace]
+        if namespace in self._packages:
+            return (self._project, namespace)
+        return None
+
+    def _dispatch_in(
+        self, order: Sequence[str], macro_name: str, names: Sequence[str], namespace: str | None
+    ) -> Any:
+        attempts: list[str] = []
+        for package in order:
+            for name in names:
+                attempts.append(f"{package}.{name}")
+                if package == self._project:
+                    found = self._find(name)
+                elif package in self._packages:
+                    found = self._packages[package].get(name)
+                elif package == "dbt" and name.startswith("default__"):
+                    found = self._builtins.get(name) or self._builtins.get(macro_name)
+                else:
+                    found = None
+                if found is not None:
+                    return found
+        raise TemplateError(
+            f"adapter.dispatch('{macro_name}', '{namespace}') found no macro: looked for "
+            + ", ".join(f"'{a}'" for a in attempts),
+            location=self._where(),
+            hint=f"the search order of '{namespace}' is {', '.join(order)}"
+            + (" (dispatch: in dbt_project.yml)" if namespace in self._orders else ""),
         )
 
     def quote(self, identifier: Any) -> str:
@@ -202,19 +251,33 @@ KNOWN_PACKAGES = (
 
 
 class Package:
-    """A package's namespace (`dbt_utils.star(...)`): sqlflow installs no packages, so `pkg.x` is the
-    project's own macro `x` when it has one (a copied macro), else an error naming the package."""
+    """A package's namespace (`dbt_utils.star(...)`): an installed package's macro `x`; for a package not
+    installed, the project's own macro `x` when it has one (a copied macro), else an error naming it."""
 
     def __init__(
-        self, name: str, find_macro: Callable[[str], Callable[..., Any] | None], where: Where
+        self,
+        name: str,
+        find_macro: Callable[[str], Callable[..., Any] | None],
+        where: Where,
+        installed: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
+        """`installed`: the macros of the package when it is installed (dbt_packages/): `pkg.x` is its `x`."""
         self._name = name
         self._find = find_macro
         self._where = where
+        self._installed = installed
 
     def __getattr__(self, macro: str) -> Any:
         if macro.startswith("_"):
             raise AttributeError(macro)
+        if self._installed is not None:
+            if macro in self._installed:
+                return self._installed[macro]
+            raise TemplateError(
+                f"{self._name}.{macro}: package {self._name} has no macro '{macro}'",
+                location=self._where(),
+                hint=did_you_mean(macro, self._installed),
+            )
         found = self._find(macro)
         if found is not None:
             return found

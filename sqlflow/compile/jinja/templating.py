@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -50,7 +50,7 @@ from sqlflow.compile.jinja.dbt_adapter import (
 from sqlflow.compile.jinja.quick_jinja import NotQuick, QuickTemplate
 from sqlflow.errors import SourceLocation, SqlflowError, TemplateError, did_you_mean
 from sqlflow.manifest import Relation
-from sqlflow.project.types import SourceFile, Target
+from sqlflow.project.types import InstalledPackage, SourceFile, Target
 
 _MISSING: Any = object()
 _PLACEHOLDER = '"__sqlflow_pending__"."__sqlflow_pending__"'
@@ -108,14 +108,20 @@ class Renderer:
         flags: Mapping[str, Any] | None = None,
         graph: Callable[[], Mapping[str, Any] | None] | None = None,
         packages: Iterable[str] = (),
+        project_name: str = "",
+        installed_packages: Iterable[InstalledPackage] = (),
+        dispatch: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`query(sql)` runs SQL on the target for run_query / statement (without it `execute` is false);
         `flags` are dbt's flags (FULL_REFRESH, WHICH ...); `graph()` gives the `graph` of manifest-shaped
-        node dicts; `packages` are the names packages.yml lists (none is installed: see dbt_context.Package).
+        node dicts; `packages` are the names packages.yml lists; `installed_packages` those of dbt_packages/,
+        each macro in its package's namespace; `dispatch` the project's search orders by macro_namespace.
         """
         self._macro_files = list(macro_files)
+        self._installed = list(installed_packages)
         texts = {f.path: f.text for f in files}
-        texts.update({f.path: _test_blocks_to_macros(f.text) for f in self._macro_files})
+        for file in [*self._macro_files, *(f for p in self._installed for f in p.macro_files)]:
+            texts[file.path] = _test_blocks_to_macros(file.text)
         self._texts = texts
         self._vars = vars
         self._env: dict[str, str] = {}
@@ -150,7 +156,18 @@ class Renderer:
             "default__generate_database_name": generate_database_name(target_doc),
         }
         self.builtins = builtins
-        adapter = Adapter(target.type, self._project_macro, builtins, self.queries, where)
+        # each installed package's macros by name, filled by _load_package_macros
+        self.package_macros: dict[str, dict[str, Any]] = {p.name: {} for p in self._installed}
+        adapter = Adapter(
+            target.type,
+            self._project_macro,
+            builtins,
+            self.queries,
+            where,
+            project_name=project_name,
+            packages=self.package_macros,
+            search_orders=dispatch,
+        )
         self._graph = graph
         # dbt's macros are globals too, dispatching (a project's default__x wins); its own x replaces them
         names = {n.removeprefix("default__") for n in builtins} - {"generate_schema_name_for_env"}
@@ -197,8 +214,11 @@ class Renderer:
         )
         for package in {*KNOWN_PACKAGES, *packages}:
             self.env.globals[package] = Package(package, self._project_macro, where)
+        for name, macros in self.package_macros.items():
+            self.env.globals[name] = Package(name, self._project_macro, where, macros)
         self.macros: dict[str, str] = {}  # name -> file
         self._load_macros()
+        self._load_package_macros()
 
     def _project_macro(self, name: str) -> Any:
         """The project's macro `name`, or None."""
@@ -387,25 +407,67 @@ class Renderer:
         return TemplateError(f"{type(exc).__name__}: {exc}", location=location)
 
     def _load_macros(self) -> None:
-        for file in self._macro_files:
+        for file, name, value in self._macros_of(self._macro_files, self.env.globals):
+            self.macros[name] = file.path
+            self.env.globals[name] = value
+
+    def _load_package_macros(self) -> None:
+        """Each installed package's macros into its own namespace; a package's macros see, unqualified,
+        the root project's macros first (they win, as in dbt), then the package's own, then the rest."""
+        for package in self._installed:
+            own = self.package_macros[package.name]
+            scope = _PackageScope(own, self.macros, self.env.globals)
+            for _, name, value in self._macros_of(package.macro_files, scope):
+                own[name] = value
+
+    def _macros_of(
+        self, files: Iterable[SourceFile], scope: Mapping[str, Any]
+    ) -> Iterator[tuple[SourceFile, str, Any]]:
+        """(file, name, macro) of each macro the files define, with `scope` as their globals; a name
+        defined twice among `files` is an error naming both files."""
+        seen: dict[str, str] = {}
+        for file in files:
             if not has_jinja(file.text):
                 continue
 
             def load(path: str = file.path) -> Any:
-                return self.env.get_template(path).make_module(self.env.globals, shared=True)
+                template = self.env.get_template(path)
+                return template.make_module(scope, shared=True)  # type: ignore[arg-type]
 
             module = self._guarded(file.path, load)
             for name, value in vars(module).items():
                 if not isinstance(value, jinja2.runtime.Macro):
                     continue
-                if name in self.macros:
+                if name in seen:
                     raise TemplateError(
                         f"macro '{name}' is defined twice",
                         location=SourceLocation(file.path),
-                        hint=f"also defined in {self.macros[name]}",
+                        hint=f"also defined in {seen[name]}",
                     )
-                self.macros[name] = file.path
-                self.env.globals[name] = value
+                seen[name] = file.path
+                yield file, name, value
+
+
+class _PackageScope(Mapping[str, Any]):
+    """The globals of a package's macros: a root project macro of the name, else the package's own
+    macro, else the environment's globals (read live: `this`, `model` ... change per render)."""
+
+    def __init__(self, own: Mapping[str, Any], root_macros: Mapping[str, str], env: Mapping[str, Any]):
+        self._own, self._root, self._env = own, root_macros, env
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._own and key not in self._root:
+            return self._own[key]
+        return self._env[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._own or key in self._env
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._env, **self._own})
+
+    def __len__(self) -> int:
+        return len({**self._env, **self._own})
 
 
 def _test_blocks_to_macros(text: str) -> str:

@@ -138,10 +138,12 @@ def graph_doc(
 def compile_warnings(
     packages: Iterable[tuple[str, SourceLocation]],
     template_warnings: Iterable[tuple[str, SourceLocation | None]],
+    installed: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """manifest.metadata["warnings"]: each package packages.yml lists (none is installed), then what the
-    project's files and templates said (exceptions.warn(...), a likely typo of a config key), each once;
-    each {"message", "path", "line"}."""
+    """manifest.metadata["warnings"]: each package packages.yml lists that is not `installed` (in
+    dbt_packages/), then what the project's files and templates said (exceptions.warn(...), a likely typo
+    of a config key), each once; each {"message", "path", "line"}."""
+    names = set(installed)
     found: list[tuple[str, SourceLocation | None]] = [
         (
             f"package '{name}' is not installed: sqlflow installs no packages (dbt_utils' generic tests are "
@@ -149,6 +151,7 @@ def compile_warnings(
             where,
         )
         for name, where in packages
+        if name.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git").replace("-", "_") not in names
     ]
     found += template_warnings
     return [

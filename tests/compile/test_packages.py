@@ -1,0 +1,183 @@
+"""Packages installed in dbt_packages/ (as `dbt deps` leaves them): each package's macros in its own
+namespace, a root project macro winning for unqualified calls, and `adapter.dispatch` with dbt's search
+order and the project's `dispatch:` config. Two small packages of our own, written into tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sqlflow.compile import compile_project
+from sqlflow.compile.context import new_context
+from sqlflow.compile.dbt_report import scan_project
+from sqlflow.errors import TemplateError
+from sqlflow.project import load_project
+
+PKG_A = {
+    "dbt_project.yml": "name: pkg_a\nversion: '1.0.0'\nconfig-version: 2\nmacro-paths: [code]\n",
+    "code/greet.sql": """\
+        {% macro greet() %}{{ salutation() }} || {{ suffix() }}{% endmacro %}
+        {% macro default__date_spine() %}'a spine'{% endmacro %}
+        """,
+    "code/words.sql": """\
+        {% macro salutation() %}'hello'{% endmacro %}
+        {% macro suffix() %}' from a'{% endmacro %}
+        """,
+    "macros/not_read.sql": "{% macro greet() %}not a macro path{% endmacro %}\n",
+}
+PKG_B = {
+    "dbt_project.yml": "name: pkg_b\nversion: '2.0.0'\n",
+    "macros/spine.sql": """\
+        {% macro date_spine() %}{{ return(adapter.dispatch('date_spine', 'pkg_b')()) }}{% endmacro %}
+        {% macro default__date_spine() %}'b spine'{% endmacro %}
+        {% macro cents(c) %}{{ return(adapter.dispatch('cents', 'pkg_b')(c)) }}{% endmacro %}
+        {% macro default__cents(c) %}{{ c }} * 100{% endmacro %}
+        {% macro duckdb__cents(c) %}cast({{ c }} * 100 as bigint){% endmacro %}
+        {% macro both() %}{{ pkg_a.greet() }}{% endmacro %}
+        """,
+    "models/b_one.sql": "select 1 as id\n",
+    "models/staging/b_two.sql": "select {{ cents('id') }} as c from {{ ref('b_one') }}\n",
+}
+ROOT = {
+    "dbt_project.yml": "name: my_project\nversion: '1.0.0'\n",
+    "macros/overrides.sql": """\
+        {% macro salutation() %}'hi'{% endmacro %}
+        {% macro default__cents(c) %}{{ c }} * 1000{% endmacro %}
+        """,
+}
+DISPATCH = """\
+dispatch:
+  - macro_namespace: pkg_b
+    search_order: [my_project, pkg_a, pkg_b]
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write(tmp_path / "project", ROOT)
+    write(root / "dbt_packages" / "pkg_a", PKG_A)
+    write(root / "dbt_packages" / "pkg_b_2_0_0", PKG_B)  # the namespace is the package's name:
+    return root
+
+
+def compiled(root: Path, sql: str, extra: dict[str, str] | None = None) -> str:
+    write(root, {"models/x.sql": sql, **(extra or {})})
+    manifest = compile_project(load_project(root), target_dialect="duckdb")
+    return manifest.nodes["model.my_project.x"].compiled_sql
+
+
+def test_the_installed_packages_are_read_with_their_names_and_macro_paths(project: Path) -> None:
+    loaded = load_project(project)
+    assert [(p.name, p.path, p.model_count) for p in loaded.installed_packages] == [
+        ("pkg_a", "dbt_packages/pkg_a", 0),
+        ("pkg_b", "dbt_packages/pkg_b_2_0_0", 2),
+    ]
+    assert [f.path for f in loaded.installed_packages[0].macro_files] == [
+        "dbt_packages/pkg_a/code/greet.sql",
+        "dbt_packages/pkg_a/code/words.sql",
+    ]
+    assert not any(m.path.startswith("dbt_packages") for m in loaded.macro_files)
+    assert loaded.dispatch == {}
+
+
+def test_package_macros_live_in_their_namespaces_and_the_root_project_wins_unqualified(
+    project: Path,
+) -> None:
+    """pkg_a.greet calls `salutation` (the root project's wins) and `suffix` (pkg_a's own) unqualified;
+    pkg_b.both calls pkg_a.greet; both packages define default__date_spine."""
+    sql = (
+        "select {{ pkg_a.greet() }} as g, {{ pkg_b.both() }} as b, {{ salutation() }} as s, "
+        "{{ pkg_a.default__date_spine() }} as a, {{ pkg_b.default__date_spine() }} as bs"
+    )
+    assert compiled(project, sql) == (
+        "select 'hi' || ' from a' as g, 'hi' || ' from a' as b, 'hi' as s, 'a spine' as a, 'b spine' as bs"
+    )
+
+
+def test_dispatch_searches_the_root_project_then_the_package(project: Path) -> None:
+    """Without `dispatch:` config the order is [my_project, pkg_b], each tried with duckdb__ then default__:
+    the root project's default__cents wins over pkg_b's duckdb__cents, as in dbt."""
+    sql = "select {{ pkg_b.date_spine() }} as s, {{ pkg_b.cents('id') }} as c"
+    assert compiled(project, sql) == "select 'b spine' as s, id * 1000 as c"
+
+
+def test_dispatch_follows_the_projects_search_order(project: Path) -> None:
+    (project / "dbt_project.yml").write_text(ROOT["dbt_project.yml"] + DISPATCH)
+    (project / "macros" / "overrides.sql").write_text("{% macro salutation() %}'hi'{% endmacro %}\n")
+    sql = "select {{ pkg_b.date_spine() }} as s, {{ pkg_b.cents('id') }} as c"
+    assert compiled(project, sql) == "select 'a spine' as s, cast(id * 100 as bigint) as c"
+
+
+def test_dispatch_that_finds_nothing_names_what_it_searched(project: Path) -> None:
+    with pytest.raises(TemplateError) as info:
+        compiled(project, "select {{ adapter.dispatch('nothing', 'pkg_a')() }} as n")
+    assert str(info.value).startswith(
+        "models/x.sql:1: adapter.dispatch('nothing', 'pkg_a') found no macro: looked for "
+        "'my_project.duckdb__nothing', 'my_project.default__nothing', 'pkg_a.duckdb__nothing', "
+        "'pkg_a.default__nothing'"
+    )
+
+
+def test_a_missing_package_macro_and_an_unqualified_package_macro_are_errors(project: Path) -> None:
+    with pytest.raises(TemplateError, match=r"pkg_a\.gret: package pkg_a has no macro 'gret'") as info:
+        compiled(project, "select {{ pkg_a.gret() }} as n")
+    assert "greet" in str(info.value.hint)
+    with pytest.raises(TemplateError, match="'suffix' is undefined"):  # as in dbt: only pkg_a sees it
+        compiled(project, "select {{ suffix() }} as n")
+
+
+def test_two_packages_defining_one_macro_are_fine_but_one_package_defining_it_twice_is_not(
+    project: Path,
+) -> None:
+    write(project / "dbt_packages" / "pkg_a", {"code/again.sql": "{% macro suffix() %}'x'{% endmacro %}\n"})
+    with pytest.raises(TemplateError, match="macro 'suffix' is defined twice") as info:
+        compiled(project, "select {{ pkg_a.greet() }} as n")
+    assert info.value.location is not None
+    assert info.value.location.path == "dbt_packages/pkg_a/code/words.sql"
+
+
+def test_packages_install_path_moves_the_packages(project: Path) -> None:
+    (project / "dbt_packages").rename(project / "vendor")
+    (project / "dbt_project.yml").write_text(ROOT["dbt_project.yml"] + "packages-install-path: vendor\n")
+    assert compiled(project, "select {{ pkg_a.greet() }} as g") == "select 'hi' || ' from a' as g"
+
+
+def test_the_compile_cache_key_follows_the_package_macros(project: Path) -> None:
+    def key() -> str:
+        return new_context(load_project(project), target_dialect="duckdb").global_key
+
+    before = key()
+    assert key() == before
+    (project / "dbt_packages" / "pkg_a" / "code" / "words.sql").write_text(
+        "{% macro salutation() %}'hey'{% endmacro %}{% macro suffix() %}'!'{% endmacro %}\n"
+    )
+    assert key() != before
+
+
+def test_an_installed_package_of_packages_yml_is_not_warned_about(project: Path) -> None:
+    write(project, {"packages.yml": "packages:\n  - package: acme/pkg-b\n  - package: acme/pkg_c\n"})
+    write(project, {"models/x.sql": "select {{ pkg_b.cents('id') }} as c\n"})
+    manifest = compile_project(load_project(project), target_dialect="duckdb")
+    assert [w["message"].split(":")[0] for w in manifest.metadata["warnings"]] == [
+        "package 'acme/pkg_c' is not installed"
+    ]
+
+
+def test_debug_dbt_lists_the_package_models_not_built_yet(project: Path) -> None:
+    write(project, {"packages.yml": "packages:\n  - package: acme/pkg_b\n    version: 2.0.0\n"})
+    write(project, {"models/x.sql": "select {{ pkg_b.cents('id') }} as c\n"})
+    found = [str(f) for f in scan_project(project)]
+    assert [f for f in found if "pkg_b" in f] == [
+        "dbt_packages/pkg_b_2_0_0: unsupported: package models are not built yet: pkg_b: 2 models. Its "
+        "macros work; build the models you need from the project's own models for now."
+    ]
