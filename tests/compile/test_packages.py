@@ -25,6 +25,14 @@ PKG_A = {
         {% macro salutation() %}'hello'{% endmacro %}
         {% macro suffix() %}' from a'{% endmacro %}
         """,
+    "code/relations.sql": """\
+        {% macro _check(obj) %}
+          {%- if not (obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')) -%}
+            {{ exceptions.raise_compiler_error('not a relation: ' ~ obj) }}
+          {%- endif -%}
+        {% endmacro %}
+        {% macro name_of(obj) %}{% do pkg_a._check(obj) %}'{{ obj.identifier }}'{% endmacro %}
+        """,
     "macros/not_read.sql": "{% macro greet() %}not a macro path{% endmacro %}\n",
 }
 PKG_B = {
@@ -84,6 +92,7 @@ def test_the_installed_packages_are_read_with_their_names_and_macro_paths(projec
     ]
     assert [f.path for f in loaded.installed_packages[0].macro_files] == [
         "dbt_packages/pkg_a/code/greet.sql",
+        "dbt_packages/pkg_a/code/relations.sql",
         "dbt_packages/pkg_a/code/words.sql",
     ]
     assert not any(m.path.startswith("dbt_packages") for m in loaded.macro_files)
@@ -102,6 +111,28 @@ def test_package_macros_live_in_their_namespaces_and_the_root_project_wins_unqua
     assert compiled(project, sql) == (
         "select 'hi' || ' from a' as g, 'hi' || ' from a' as b, 'hi' as s, 'a spine' as a, 'b spine' as bs"
     )
+
+
+def test_a_packages_private_macros_and_relations_as_mappings(project: Path) -> None:
+    """`pkg._private(...)` is found (a Jinja module hides `_` names; dbt does not), and a ref is a
+    mapping whose metadata names a Relation, as dbt packages check."""
+    write(project, {"models/y.sql": "select 1 as id\n"})
+    assert compiled(project, "select {{ pkg_a.name_of(ref('y')) }} as n") == "select 'y' as n"
+    with pytest.raises(TemplateError, match="not a relation: y"):
+        compiled(project, "select {{ pkg_a.name_of('y') }} as n")
+
+
+def test_columns_answer_dbts_type_questions() -> None:
+    from sqlflow.compile.jinja.dbt_context import Column
+
+    text, number = Column("a", data_type="VARCHAR(10)"), Column("b", data_type="INTEGER")
+    assert (text.is_string(), text.string_size(), Column("c", data_type="text").string_size()) == (
+        True,
+        10,
+        256,
+    )
+    assert (number.is_string(), number.is_integer(), number.is_number()) == (False, True, True)
+    assert Column("d", data_type="DECIMAL(18,3)").is_numeric()
 
 
 def test_dispatch_searches_the_root_project_then_the_package(project: Path) -> None:

@@ -86,9 +86,31 @@ class RelationRef:
         return self._part("identifier")
 
     name = identifier
+    is_cte = False  # dbt's flag of an ephemeral model's CTE (dbt_utils refuses those in star)
 
     def render(self) -> str:
         return str(self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """dbt's relations are mappings: `relation.get('metadata')` (dbt_utils' `_is_relation` check)."""
+        return relation_item(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return relation_item(self, key, KeyError)
+
+
+def relation_item(relation: Any, key: str, default: Any) -> Any:
+    """`relation[key]` as dbt's relations give it: a part, or `metadata` naming the relation type."""
+    if key == "metadata":
+        return {"type": "Relation"}
+    if key in ("database", "schema", "identifier", "name"):
+        return getattr(relation, key)
+    if default is KeyError:
+        raise KeyError(key)
+    return default
+
+
+Mapping.register(RelationRef)  # `relation is mapping`, as a dbt relation is
 
 
 # (kind, args, location) -> (relation or None, the text to print[, the unfiltered text]); raises

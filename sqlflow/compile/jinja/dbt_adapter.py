@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlflow.compile.jinja.context_values import relation_item
 from sqlflow.compile.jinja.crossdb import translate_type
 from sqlflow.compile.jinja.dbt_context import Column, Queries, Where
 from sqlflow.engines import quote_identifier, quote_string
@@ -50,6 +51,18 @@ class DbtRelation:
 
     def __html__(self) -> str:
         return self.render()
+
+    is_cte = False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """dbt's relations are mappings: `relation.get('metadata')` (dbt_utils' `_is_relation` check)."""
+        return relation_item(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return relation_item(self, key, KeyError)
+
+
+Mapping.register(DbtRelation)  # `relation is mapping`, as a dbt relation is
 
 
 class _RelationApi:
@@ -268,8 +281,8 @@ class Package:
         self._installed = installed
 
     def __getattr__(self, macro: str) -> Any:
-        if macro.startswith("_"):
-            raise AttributeError(macro)
+        if macro.startswith("_") and (macro.startswith("__") or macro not in (self._installed or ())):
+            raise AttributeError(macro)  # a package's own `_private` macro is found (dbt_utils._is_relation)
         if self._installed is not None:
             if macro in self._installed:
                 return self._installed[macro]

@@ -69,6 +69,14 @@ class Row(tuple[Any, ...]):
         return self[key] if key in self._names else default
 
 
+_STRING_TYPES = ("text", "character varying", "character", "varchar", "char", "string", "bpchar")
+_INTEGER_TYPES = (
+    "smallint", "integer", "bigint", "hugeint", "tinyint", "int", "int2", "int4", "int8", "serial",
+    "bigserial", "smallserial", "ubigint", "uinteger", "usmallint", "utinyint",
+)  # fmt: skip
+_FLOAT_TYPES = ("real", "float", "float4", "float8", "double", "double precision")
+
+
 class Column:
     """A column of a query result (`.name`, `.values()`), or of a relation (`.column`, `.data_type`)."""
 
@@ -89,6 +97,32 @@ class Column:
     @property
     def quoted(self) -> str:
         return quote_identifier(self.name)
+
+    # dbt's Column type tests (dbt_utils.union_relations compares string sizes)
+    def _base_type(self) -> str:
+        return (self.data_type or "").split("(", 1)[0].strip().lower()
+
+    def is_string(self) -> bool:
+        return self._base_type() in _STRING_TYPES
+
+    def is_integer(self) -> bool:
+        return self._base_type() in _INTEGER_TYPES
+
+    def is_float(self) -> bool:
+        return self._base_type() in _FLOAT_TYPES
+
+    def is_numeric(self) -> bool:
+        return self._base_type() in ("numeric", "decimal")
+
+    def is_number(self) -> bool:
+        return self.is_integer() or self.is_float() or self.is_numeric()
+
+    def string_size(self) -> int:
+        """The declared size of a `varchar(n)` column, 256 when it declares none (as dbt)."""
+        if not self.is_string():
+            raise TemplateError(f"column {self.name} is not a string column")
+        size = (self.data_type or "").partition("(")[2].rstrip(")").strip()
+        return int(size) if size.isdigit() else 256
 
     def __repr__(self) -> str:
         return f"<Column {self.name} {self.data_type or ''}>".replace(" >", ">")

@@ -431,11 +431,14 @@ class Renderer:
                 continue
 
             def load(path: str = file.path) -> Any:
+                """The file's top-level names: its macros, `_private` ones too (a module hides them)."""
                 template = self.env.get_template(path)
-                return template.make_module(scope, shared=True)  # type: ignore[arg-type]
+                context = template.new_context(scope, shared=True)  # type: ignore[arg-type]
+                self.env.concat(template.root_render_func(context))
+                return context.vars
 
-            module = self._guarded(file.path, load)
-            for name, value in vars(module).items():
+            defined = self._guarded(file.path, load)
+            for name, value in defined.items():
                 if not isinstance(value, jinja2.runtime.Macro):
                     continue
                 if name in seen:
