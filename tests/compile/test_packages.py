@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sqlflow.compile import compile_project
+from sqlflow.compile.compiler import LateCompile
 from sqlflow.compile.context import new_context
 from sqlflow.compile.dbt_report import scan_project
 from sqlflow.errors import TemplateError
@@ -120,6 +121,25 @@ def test_a_packages_private_macros_and_relations_as_mappings(project: Path) -> N
     assert compiled(project, "select {{ pkg_a.name_of(ref('y')) }} as n") == "select 'y' as n"
     with pytest.raises(TemplateError, match="not a relation: y"):
         compiled(project, "select {{ pkg_a.name_of('y') }} as n")
+
+
+def test_load_relation_looks_the_relation_up(project: Path) -> None:
+    write(
+        project,
+        {"models/y.sql": "select 1 as id\n", "models/x.sql": "select '{{ load_relation(ref('y')) }}' as r"},
+    )
+    tables = {"y": [("y", "VIEW")]}
+
+    def query(sql: str) -> tuple[list[str], list[tuple[str, str]]]:
+        return ["table_name", "table_type"], next((v for k, v in tables.items() if f"'{k}'" in sql), [])
+
+    late = LateCompile()
+    manifest = compile_project(load_project(project), target_dialect="duckdb", query=query, late=late)
+    node = manifest.nodes["model.my_project.x"]
+    found = 'select \'"my_project"."main"."y"\' as r'
+    assert (node.compiled_sql, late(node).compiled_sql) == ("select 'None' as r", found)  # at run time
+    tables.clear()
+    assert late(node).compiled_sql == "select 'None' as r"
 
 
 def test_columns_answer_dbts_type_questions() -> None:

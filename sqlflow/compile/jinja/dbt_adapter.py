@@ -225,6 +225,11 @@ class Adapter:
         )
         return [Column(str(r[0]), data_type=str(r[1])) for r in table.rows]
 
+    def load_relation(self, relation: Any) -> DbtRelation | None:
+        """dbt's `load_relation(relation)`: get_relation of the relation's parts (None: not there)."""
+        parts = (getattr(relation, p, None) for p in ("database", "schema", "identifier"))
+        return self.get_relation(*parts)
+
     def already_exists(self, schema: Any, name: Any) -> bool:
         return self.get_relation(None, schema, name) is not None
 

@@ -202,6 +202,7 @@ class Renderer:
             zip_strict=dbt.zip_strict,
             local_md5=dbt.local_md5,
             adapter=adapter,
+            load_relation=adapter.load_relation,
             dbt=DbtNamespace(adapter),
             api=Api(),
             flags=dbt.Flags({**dbt.DEFAULT_FLAGS, **(flags or {})}, state.dynamic),
