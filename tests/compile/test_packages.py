@@ -197,6 +197,20 @@ def test_two_packages_defining_one_macro_are_fine_but_one_package_defining_it_tw
     assert info.value.location.path == "dbt_packages/pkg_a/code/words.sql"
 
 
+def test_a_package_file_is_compiled_only_when_one_of_its_macros_is_used(project: Path) -> None:
+    """A package's materialization file (not run yet) or a broken file costs nothing until it is used."""
+    broken = (
+        "{% materialization fancy, default %}{% endmaterialization %}\n"
+        "{% macro fancy_helper() %}x{% endmacro %}\n"
+    )
+    write(project / "dbt_packages" / "pkg_a", {"code/fancy.sql": broken})
+    assert compiled(project, "select {{ pkg_a.greet() }} as g") == "select 'hi' || ' from a' as g"
+    with pytest.raises(TemplateError, match="template syntax error") as info:
+        compiled(project, "select {{ pkg_a.fancy_helper() }} as g")
+    assert info.value.location is not None
+    assert info.value.location.path == "dbt_packages/pkg_a/code/fancy.sql"
+
+
 def test_packages_install_path_moves_the_packages(project: Path) -> None:
     (project / "dbt_packages").rename(project / "vendor")
     (project / "dbt_project.yml").write_text(ROOT["dbt_project.yml"] + "packages-install-path: vendor\n")

@@ -289,8 +289,9 @@ class Package:
         if macro.startswith("_") and (macro.startswith("__") or macro not in (self._installed or ())):
             raise AttributeError(macro)  # a package's own `_private` macro is found (dbt_utils._is_relation)
         if self._installed is not None:
-            if macro in self._installed:
-                return self._installed[macro]
+            found = self._installed.get(macro)
+            if found is not None:
+                return found
             raise TemplateError(
                 f"{self._name}.{macro}: package {self._name} has no macro '{macro}'",
                 location=self._where(),

@@ -56,6 +56,8 @@ _MISSING: Any = object()
 _PLACEHOLDER = '"__sqlflow_pending__"."__sqlflow_pending__"'
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 # dbt's `{% test name(model, column_name) %}` blocks are macros named test_<name>
+_MACRO_NAME = re.compile(r"{%[-+]?\s*macro\s+(\w+)")
+_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
 _TEST_BLOCK = re.compile(r"{%(-?)\s*test\s+(\w+)\s*\(")
 _END_TEST_BLOCK = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
 
@@ -156,8 +158,10 @@ class Renderer:
             "default__generate_database_name": generate_database_name(target_doc),
         }
         self.builtins = builtins
-        # each installed package's macros by name, filled by _load_package_macros
-        self.package_macros: dict[str, dict[str, Any]] = {p.name: {} for p in self._installed}
+        # each installed package's macros by name, a file compiled when one of its macros is first used
+        self.package_macros = {
+            p.name: _PackageMacros(p.macro_files, texts, self._load_package_file) for p in self._installed
+        }
         adapter = Adapter(
             target.type,
             self._project_macro,
@@ -219,7 +223,6 @@ class Renderer:
             self.env.globals[name] = Package(name, self._project_macro, where, macros)
         self.macros: dict[str, str] = {}  # name -> file
         self._load_macros()
-        self._load_package_macros()
 
     def _project_macro(self, name: str) -> Any:
         """The project's macro `name`, or None."""
@@ -412,14 +415,11 @@ class Renderer:
             self.macros[name] = file.path
             self.env.globals[name] = value
 
-    def _load_package_macros(self) -> None:
-        """Each installed package's macros into its own namespace; a package's macros see, unqualified,
-        the root project's macros first (they win, as in dbt), then the package's own, then the rest."""
-        for package in self._installed:
-            own = self.package_macros[package.name]
-            scope = _PackageScope(own, self.macros, self.env.globals)
-            for _, name, value in self._macros_of(package.macro_files, scope):
-                own[name] = value
+    def _load_package_file(self, file: SourceFile, own: Mapping[str, Any]) -> dict[str, Any]:
+        """The macros of one file of a package (`own`: that package's macros). They see, unqualified, the
+        root project's macros first (they win, as in dbt), then the package's own, then the rest."""
+        scope = _PackageScope(own, self.macros, self.env.globals)
+        return {name: value for _, name, value in self._macros_of([file], scope)}
 
     def _macros_of(
         self, files: Iterable[SourceFile], scope: Mapping[str, Any]
@@ -452,6 +452,49 @@ class Renderer:
                 yield file, name, value
 
 
+class _PackageMacros(Mapping[str, Any]):
+    """One installed package's macros by name. The files are only scanned for `{% macro name` at first;
+    a file is compiled when one of its macros is first used (dbt_utils has ~50 files, a project calls a
+    few). A name written in two files of the package is an error naming both."""
+
+    def __init__(
+        self,
+        files: Iterable[SourceFile],
+        texts: Mapping[str, str],
+        load: Callable[[SourceFile, Mapping[str, Any]], dict[str, Any]],
+    ) -> None:
+        self._files: dict[str, SourceFile] = {}  # macro name -> its file
+        for file in files:
+            for name in _MACRO_NAME.findall(_COMMENT.sub("", texts[file.path])):
+                first = self._files.setdefault(name, file)
+                if first is not file:
+                    raise TemplateError(
+                        f"macro '{name}' is defined twice",
+                        location=SourceLocation(file.path),
+                        hint=f"also defined in {first.path}",
+                    )
+        self._load = load
+        self._loaded: dict[str, Any] = {}
+        self._files_loaded: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            file = self._files[name]  # KeyError: the package has no such macro
+            if file.path not in self._files_loaded:
+                self._files_loaded.add(file.path)
+                self._loaded.update(self._load(file, self))
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
 class _PackageScope(Mapping[str, Any]):
     """The globals of a package's macros: a root project macro of the name, else the package's own
     macro, else the environment's globals (read live: `this`, `model` ... change per render)."""
@@ -460,8 +503,10 @@ class _PackageScope(Mapping[str, Any]):
         self._own, self._root, self._env = own, root_macros, env
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._own and key not in self._root:
-            return self._own[key]
+        if key not in self._root:
+            found = self._own.get(key)
+            if found is not None:
+                return found
         return self._env[key]
 
     def __contains__(self, key: object) -> bool:
