@@ -47,6 +47,7 @@ from sqlflow.compile.jinja.dbt_adapter import (
     Package,
     dispatching,
 )
+from sqlflow.compile.jinja.packages import PackageMacros, PackageScope
 from sqlflow.compile.jinja.quick_jinja import NotQuick, QuickTemplate
 from sqlflow.errors import SourceLocation, SqlflowError, TemplateError, did_you_mean
 from sqlflow.manifest import Relation
@@ -56,8 +57,6 @@ _MISSING: Any = object()
 _PLACEHOLDER = '"__sqlflow_pending__"."__sqlflow_pending__"'
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 # dbt's `{% test name(model, column_name) %}` blocks are macros named test_<name>
-_MACRO_NAME = re.compile(r"{%[-+]?\s*macro\s+(\w+)")
-_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
 _TEST_BLOCK = re.compile(r"{%(-?)\s*test\s+(\w+)\s*\(")
 _END_TEST_BLOCK = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
 
@@ -160,7 +159,7 @@ class Renderer:
         self.builtins = builtins
         # each installed package's macros by name, a file compiled when one of its macros is first used
         self.package_macros = {
-            p.name: _PackageMacros(p.macro_files, texts, self._load_package_file) for p in self._installed
+            p.name: PackageMacros(p.macro_files, texts, self._load_package_file) for p in self._installed
         }
         adapter = Adapter(
             target.type,
@@ -418,7 +417,7 @@ class Renderer:
     def _load_package_file(self, file: SourceFile, own: Mapping[str, Any]) -> dict[str, Any]:
         """The macros of one file of a package (`own`: that package's macros). They see, unqualified, the
         root project's macros first (they win, as in dbt), then the package's own, then the rest."""
-        scope = _PackageScope(own, self.macros, self.env.globals)
+        scope = PackageScope(own, self.macros, self.env.globals)
         return {name: value for _, name, value in self._macros_of([file], scope)}
 
     def _macros_of(
@@ -450,73 +449,6 @@ class Renderer:
                     )
                 seen[name] = file.path
                 yield file, name, value
-
-
-class _PackageMacros(Mapping[str, Any]):
-    """One installed package's macros by name. The files are only scanned for `{% macro name` at first;
-    a file is compiled when one of its macros is first used (dbt_utils has ~50 files, a project calls a
-    few). A name written in two files of the package is an error naming both."""
-
-    def __init__(
-        self,
-        files: Iterable[SourceFile],
-        texts: Mapping[str, str],
-        load: Callable[[SourceFile, Mapping[str, Any]], dict[str, Any]],
-    ) -> None:
-        self._files: dict[str, SourceFile] = {}  # macro name -> its file
-        for file in files:
-            for name in _MACRO_NAME.findall(_COMMENT.sub("", texts[file.path])):
-                first = self._files.setdefault(name, file)
-                if first is not file:
-                    raise TemplateError(
-                        f"macro '{name}' is defined twice",
-                        location=SourceLocation(file.path),
-                        hint=f"also defined in {first.path}",
-                    )
-        self._load = load
-        self._loaded: dict[str, Any] = {}
-        self._files_loaded: set[str] = set()
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._loaded:
-            file = self._files[name]  # KeyError: the package has no such macro
-            if file.path not in self._files_loaded:
-                self._files_loaded.add(file.path)
-                self._loaded.update(self._load(file, self))
-        return self._loaded[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._files
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._files)
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-
-class _PackageScope(Mapping[str, Any]):
-    """The globals of a package's macros: a root project macro of the name, else the package's own
-    macro, else the environment's globals (read live: `this`, `model` ... change per render)."""
-
-    def __init__(self, own: Mapping[str, Any], root_macros: Mapping[str, str], env: Mapping[str, Any]):
-        self._own, self._root, self._env = own, root_macros, env
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self._root:
-            found = self._own.get(key)
-            if found is not None:
-                return found
-        return self._env[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._own or key in self._env
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({**self._env, **self._own})
-
-    def __len__(self) -> int:
-        return len({**self._env, **self._own})
 
 
 def _test_blocks_to_macros(text: str) -> str:

@@ -1,0 +1,85 @@
+"""The macros of installed packages as templates see them: `PackageMacros`, one package's namespace (a
+file compiled on first use), and `PackageScope`, the globals of a package's macros (the root project's
+macros first, then the package's own, then the environment's).
+
+`templating.Renderer` makes them and compiles the files; pure Python here: no jinja2, no sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from sqlflow.errors import SourceLocation, TemplateError
+from sqlflow.project.types import SourceFile
+
+_MACRO_NAME = re.compile(r"{%[-+]?\s*macro\s+(\w+)")
+_COMMENT = re.compile(r"{#.*?#}", re.DOTALL)
+
+
+class PackageMacros(Mapping[str, Any]):
+    """One installed package's macros by name. The files are only scanned for `{% macro name` at first;
+    a file is compiled when one of its macros is first used (dbt_utils has ~50 files, a project calls a
+    few). A name written in two files of the package is an error naming both."""
+
+    def __init__(
+        self,
+        files: Iterable[SourceFile],
+        texts: Mapping[str, str],
+        load: Callable[[SourceFile, Mapping[str, Any]], dict[str, Any]],
+    ) -> None:
+        self._files: dict[str, SourceFile] = {}  # macro name -> its file
+        for file in files:
+            for name in _MACRO_NAME.findall(_COMMENT.sub("", texts[file.path])):
+                first = self._files.setdefault(name, file)
+                if first is not file:
+                    raise TemplateError(
+                        f"macro '{name}' is defined twice",
+                        location=SourceLocation(file.path),
+                        hint=f"also defined in {first.path}",
+                    )
+        self._load = load
+        self._loaded: dict[str, Any] = {}
+        self._files_loaded: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            file = self._files[name]  # KeyError: the package has no such macro
+            if file.path not in self._files_loaded:
+                self._files_loaded.add(file.path)
+                self._loaded.update(self._load(file, self))
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+class PackageScope(Mapping[str, Any]):
+    """The globals of a package's macros: a root project macro of the name, else the package's own
+    macro, else the environment's globals (read live: `this`, `model` ... change per render)."""
+
+    def __init__(self, own: Mapping[str, Any], root_macros: Mapping[str, str], env: Mapping[str, Any]):
+        self._own, self._root, self._env = own, root_macros, env
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._root:
+            found = self._own.get(key)
+            if found is not None:
+                return found
+        return self._env[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._own or key in self._env
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._env, **self._own})
+
+    def __len__(self) -> int:
+        return len({**self._env, **self._own})
