@@ -34,6 +34,9 @@ PKG_A = {
         {% endmacro %}
         {% macro name_of(obj) %}{% do pkg_a._check(obj) %}'{{ obj.identifier }}'{% endmacro %}
         """,
+    "code/raw.sql": (
+        "{% raw %}{% macro only_text() %}{% endraw %}{% macro uses_it() %}{{ only_text }}{% endmacro %}\n"
+    ),
     "macros/not_read.sql": "{% macro greet() %}not a macro path{% endmacro %}\n",
 }
 PKG_B = {
@@ -93,6 +96,7 @@ def test_the_installed_packages_are_read_with_their_names_and_macro_paths(projec
     ]
     assert [f.path for f in loaded.installed_packages[0].macro_files] == [
         "dbt_packages/pkg_a/code/greet.sql",
+        "dbt_packages/pkg_a/code/raw.sql",
         "dbt_packages/pkg_a/code/relations.sql",
         "dbt_packages/pkg_a/code/words.sql",
     ]
@@ -180,6 +184,8 @@ def test_dispatch_that_finds_nothing_names_what_it_searched(project: Path) -> No
 
 
 def test_a_missing_package_macro_and_an_unqualified_package_macro_are_errors(project: Path) -> None:
+    with pytest.raises(TemplateError, match="'only_text' is undefined"):  # written in a raw block only
+        compiled(project, "select {{ pkg_a.uses_it() }} as n")
     with pytest.raises(TemplateError, match=r"pkg_a\.gret: package pkg_a has no macro 'gret'") as info:
         compiled(project, "select {{ pkg_a.gret() }} as n")
     assert "greet" in str(info.value.hint)

@@ -27,7 +27,7 @@ class PackageMacros(Mapping[str, Any]):
         self,
         files: Iterable[SourceFile],
         texts: Mapping[str, str],
-        load: Callable[[SourceFile, Mapping[str, Any]], dict[str, Any]],
+        load: Callable[[SourceFile, PackageMacros], dict[str, Any]],
     ) -> None:
         self._files: dict[str, SourceFile] = {}  # macro name -> its file
         for file in files:
@@ -60,12 +60,18 @@ class PackageMacros(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._files)
 
+    def loaded(self) -> Mapping[str, Any]:
+        """The macros compiled so far."""
+        return self._loaded
+
 
 class PackageScope(Mapping[str, Any]):
     """The globals of a package's macros: a root project macro of the name, else the package's own
-    macro, else the environment's globals (read live: `this`, `model` ... change per render)."""
+    macro, else the environment's globals (read live: `this`, `model` ... change per render). Iterating
+    it (Jinja does, to show a traceback's locals) gives the package's macros compiled so far only: it
+    never compiles a file."""
 
-    def __init__(self, own: Mapping[str, Any], root_macros: Mapping[str, str], env: Mapping[str, Any]):
+    def __init__(self, own: PackageMacros, root_macros: Mapping[str, str], env: Mapping[str, Any]):
         self._own, self._root, self._env = own, root_macros, env
 
     def __getitem__(self, key: str) -> Any:
@@ -76,10 +82,11 @@ class PackageScope(Mapping[str, Any]):
         return self._env[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._own or key in self._env
+        # a name the scan found but the file does not define (in a `{% raw %}` block) is not there
+        return key in self._env or (isinstance(key, str) and self._own.get(key) is not None)
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**self._env, **self._own})
+        return iter({**self._env, **self._own.loaded()})
 
     def __len__(self) -> int:
-        return len({**self._env, **self._own})
+        return len({**self._env, **self._own.loaded()})

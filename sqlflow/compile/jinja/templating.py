@@ -414,7 +414,7 @@ class Renderer:
             self.macros[name] = file.path
             self.env.globals[name] = value
 
-    def _load_package_file(self, file: SourceFile, own: Mapping[str, Any]) -> dict[str, Any]:
+    def _load_package_file(self, file: SourceFile, own: PackageMacros) -> dict[str, Any]:
         """The macros of one file of a package (`own`: that package's macros). They see, unqualified, the
         root project's macros first (they win, as in dbt), then the package's own, then the rest."""
         scope = PackageScope(own, self.macros, self.env.globals)
