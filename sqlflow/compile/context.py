@@ -9,6 +9,7 @@ neither jinja2 nor sqlglot (they cost ~300 ms; a cache hit needs neither) and no
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,9 @@ class CompileContext:
     tools: CompileTools
     global_key: str  # the part of every cache key that is the same for every file
     macros_volatile: bool  # a macro names run_started_at or invocation_id: no templated file is cached
+    # the installed packages (and dispatch namespaces) whose macros may name them: a file naming one is
+    # not cached
+    volatile_packages: frozenset[str] = frozenset()
     naming: frozenset[str]  # the parts ("schema", "alias", "database") the project's macros name
     dbt_names: bool  # a dbt project: relations named as dbt-duckdb prints them, "db"."schema"."name"
     # -- settled between the two render passes (empty before) --
@@ -109,6 +113,10 @@ class CompileContext:
     def renderer(self) -> Renderer:
         """The compile's one Renderer (jinja2 imported on first use)."""
         return self.tools.renderer()
+
+    def names_volatile_package(self, text: str) -> bool:
+        """Whether `text` names a package whose macros may print run_started_at or invocation_id."""
+        return any(re.search(rf"\b{re.escape(p)}\b", text) for p in self.volatile_packages)
 
     def sql_tools(self) -> tuple[ModuleType, ModuleType]:
         """The `sql` (sql/syntax.py) and `querying` modules (sqlglot loaded, dialects checked, once)."""
@@ -132,6 +140,20 @@ class CompileContext:
         return dialect
 
 
+def volatile_packages(project: Project) -> frozenset[str]:
+    """The installed packages whose macros name run_started_at or invocation_id, or name such a package,
+    and the `dispatch:` namespaces whose search order holds one."""
+    texts = {p.name: "\n".join(f.text for f in p.macro_files) for p in project.installed_packages}
+    found = {name for name, text in texts.items() if any(v in text for v in VOLATILE)}
+    grown = True
+    while grown:
+        before = len(found)
+        found |= {n for n, t in texts.items() if any(re.search(rf"\b{re.escape(p)}\b", t) for p in found)}
+        found |= {ns for ns, order in project.dispatch.items() if found.intersection(order)}
+        grown = len(found) > before
+    return frozenset(found)
+
+
 def new_context(
     project: Project,
     *,
@@ -149,6 +171,7 @@ def new_context(
     started = run_started_at or datetime.now(UTC)
     flags = dict(flags or {})
     package_macro_files = [f for package in project.installed_packages for f in package.macro_files]
+    volatile = volatile_packages(project)
 
     def new_renderer(tools: CompileTools) -> Renderer:
         from sqlflow.compile.jinja.templating import Renderer
@@ -204,9 +227,9 @@ def new_context(
             [(f.path, f.checksum) for f in package_macro_files],
             project.dispatch,
         ),
-        macros_volatile=any(
-            v in f.text for f in [*project.macro_files, *package_macro_files] for v in VOLATILE
-        ),
+        macros_volatile=any(v in f.text for f in project.macro_files for v in VOLATILE)
+        or any(re.search(rf"\b{re.escape(p)}\b", f.text) for f in project.macro_files for p in volatile),
+        volatile_packages=volatile,
         naming=custom_naming(f.text for f in project.macro_files),
         dbt_names=project.config_file == "dbt_project.yml",
         lookup=Lookup(project.name, (), ()),

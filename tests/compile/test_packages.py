@@ -5,6 +5,7 @@ order and the project's `dispatch:` config. Two small packages of our own, writt
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,32 @@ def test_an_installed_package_of_packages_yml_is_not_warned_about(project: Path)
     assert [w["message"].split(":")[0] for w in manifest.metadata["warnings"]] == [
         "package 'acme/pkg_c' is not installed"
     ]
+
+
+def test_a_file_naming_a_package_that_prints_the_run_time_is_not_cached(project: Path) -> None:
+    """pkg_b prints run_started_at, pkg_a does not: a model naming pkg_b renders afresh each compile
+    (the cache does not keep it); a root macro naming pkg_b makes every templated file volatile."""
+    now = "{% macro now() %}'{{ run_started_at.year }}'{% endmacro %}\n"
+    write(project / "dbt_packages" / "pkg_b_2_0_0", {"macros/now.sql": now})
+    context = new_context(load_project(project), target_dialect="duckdb")
+    assert (context.volatile_packages, context.macros_volatile) == ({"pkg_b"}, False)
+    assert context.names_volatile_package("{{ pkg_b.now() }}")
+    assert not context.names_volatile_package("{{ pkg_a.greet() }} from my_pkg_b_table")
+    write(project, {"models/x.sql": "select {{ pkg_b.now() }} as t"})
+    years = [
+        compile_project(
+            load_project(project),
+            target_dialect="duckdb",
+            cache_dir=project / "target",
+            run_started_at=datetime(year, 1, 1, tzinfo=UTC),
+        )
+        .nodes["model.my_project.x"]
+        .compiled_sql
+        for year in (2023, 2024)
+    ]
+    assert years == ["select '2023' as t", "select '2024' as t"]
+    write(project, {"macros/clock.sql": "{% macro clock() %}{{ pkg_b.now() }}{% endmacro %}\n"})
+    assert new_context(load_project(project), target_dialect="duckdb").macros_volatile
 
 
 def test_debug_dbt_lists_the_package_models_not_built_yet(project: Path) -> None:

@@ -26,7 +26,9 @@ def render_pass1(c: CompileContext, draft: Draft) -> Draft:
     text = draft.file.text
     templated = has_jinja(text)
     key = digest(c.global_key, draft.file.path, draft.file.checksum, draft.base)
-    volatile = templated and (c.macros_volatile or any(v in text for v in VOLATILE))
+    volatile = templated and (
+        c.macros_volatile or any(v in text for v in VOLATILE) or c.names_volatile_package(text)
+    )
     if not templated:
         return replace(draft, key=key, volatile=volatile, rendered=Rendered(text))
     cached = None if volatile else c.cache.get("render", draft.cache_name, key)
