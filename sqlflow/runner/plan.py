@@ -230,15 +230,18 @@ def _blocking(node: object) -> bool:
 
 def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[object]) -> dict[str, str]:
     """test unique id -> the step it audits: a table, incremental, seed, snapshot or view step among the
-    test's inputs that every other planned input is upstream of (the attached node first)."""
+    test's inputs that every other planned input is upstream of (the attached node first). Only a test whose
+    model and snapshot inputs are all built by the plan audits (seeds and sources are read as they are)."""
     out: dict[str, str] = {}
     for test in candidates:
         if not _blocking(test):
             continue
         assert isinstance(test, TestNode)
         planned = [dep for dep in test.depends_on if dep in keep]
-        if any(_is_snapshot(manifest.nodes.get(dep)) for dep in test.depends_on if dep not in keep):
-            continue  # it reads a snapshot this command does not build, which may not exist yet
+        if any(_built_elsewhere(manifest.nodes.get(dep)) for dep in test.depends_on if dep not in keep):
+            # it reads a model or snapshot this command does not build, which may not exist yet (an eagerly
+            # selected relationships test): a plain test after its parents, as in dbt, never a gate
+            continue
         owners = [dep for dep in planned if _audited(manifest.nodes.get(dep))]
         if test.attached_node in owners:
             owners.remove(test.attached_node)
@@ -251,8 +254,9 @@ def _audits(manifest: Manifest, dag: Dag, keep: set[str], candidates: Iterable[o
     return out
 
 
-def _is_snapshot(node: object) -> bool:
-    return isinstance(node, ModelNode) and node.resource_type == "snapshot"
+def _built_elsewhere(node: object) -> bool:
+    """A model or snapshot (not a seed, which `sqlflow seed` loads, nor a source, which is there)."""
+    return isinstance(node, ModelNode) and node.resource_type in ("model", "snapshot")
 
 
 def _audited(node: object) -> bool:

@@ -109,7 +109,7 @@ def test_a_sql_sensor_waits_for_its_table(engine: Engine) -> None:
 def test_the_run_history_is_kept_in_the_state_store(engine: Engine) -> None:
     shop(engine)
     first = engine.run("build")
-    second = engine.run("run", select_=["orders"], vars={"bad": True})
+    second = engine.run("build", select_=["orders"], vars={"bad": True})  # a failing audit
     assert second.failed
     runs = engine.query(
         "select run_id, command, status, ended_at is not null "
@@ -117,7 +117,7 @@ def test_the_run_history_is_kept_in_the_state_store(engine: Engine) -> None:
     )
     assert runs == [
         (first.result.invocation_id, "build", "success", True),
-        (second.result.invocation_id, "run", "error", True),
+        (second.result.invocation_id, "build", "error", True),
     ]
     recorded = dict(
         engine.query(
@@ -140,7 +140,7 @@ def test_the_run_history_is_kept_in_the_state_store(engine: Engine) -> None:
 
 def test_selection(engine: Engine) -> None:
     shop(engine)
-    out = engine.run("run", select_=["+totals"], exclude=["report"])
+    out = engine.run("build", select_=["+totals"], exclude=["report"])
     assert statuses(out) == {
         "orders": "success",
         "totals": "success",
