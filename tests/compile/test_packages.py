@@ -26,7 +26,9 @@ PKG_A = {
     "code/words.sql": """\
         {% macro salutation() %}'hello'{% endmacro %}
         {% macro suffix() %}' from a'{% endmacro %}
+        {% macro joined() %}{{ concat(['a', 'b']) }}{% endmacro %}
         """,
+    "code/types.sql": "{% macro concat(fields) %}'pkg_a concat'{% endmacro %}\n",
     "code/relations.sql": """\
         {% macro _check(obj) %}
           {%- if not (obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')) -%}
@@ -99,6 +101,7 @@ def test_the_installed_packages_are_read_with_their_names_and_macro_paths(projec
         "dbt_packages/pkg_a/code/greet.sql",
         "dbt_packages/pkg_a/code/raw.sql",
         "dbt_packages/pkg_a/code/relations.sql",
+        "dbt_packages/pkg_a/code/types.sql",
         "dbt_packages/pkg_a/code/words.sql",
     ]
     assert not any(m.path.startswith("dbt_packages") for m in loaded.macro_files)
@@ -158,6 +161,14 @@ def test_columns_answer_dbts_type_questions() -> None:
     )
     assert (number.is_string(), number.is_integer(), number.is_number()) == (False, True, True)
     assert Column("d", data_type="DECIMAL(18,3)").is_numeric()
+
+
+def test_in_a_package_dbts_own_macros_come_before_the_packages(project: Path) -> None:
+    """As in dbt, where a package macro called from the project's model sees the model's namespace
+    (the project's macros, then dbt's): pkg_a's own concat is only `pkg_a.concat`."""
+    assert compiled(project, "select {{ pkg_a.joined() }} as j, {{ pkg_a.concat([]) }} as p") == (
+        "select a || b as j, 'pkg_a concat' as p"
+    )
 
 
 def test_dispatch_searches_the_root_project_then_the_package(project: Path) -> None:

@@ -8,7 +8,7 @@ macros first, then the package's own, then the environment's).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlflow.errors import SourceLocation, TemplateError
@@ -66,16 +66,23 @@ class PackageMacros(Mapping[str, Any]):
 
 
 class PackageScope(Mapping[str, Any]):
-    """The globals of a package's macros: a root project macro of the name, else the package's own
-    macro, else the environment's globals (read live: `this`, `model` ... change per render). Iterating
-    it (Jinja does, to show a traceback's locals) gives the package's macros compiled so far only: it
-    never compiles a file."""
+    """The globals of a package's macros, called from the project's nodes: a root project macro of the
+    name, else dbt's own macro (as in dbt, where the node's namespace is the root project's and dbt's),
+    else the package's own macro (dbt leaves it undefined: sqlflow finds it), else the environment's
+    globals (read live: `this`, `model` ... change per render). Iterating it (Jinja does, to show a
+    traceback's locals) gives the package's macros compiled so far only: it never compiles a file."""
 
-    def __init__(self, own: PackageMacros, root_macros: Mapping[str, str], env: Mapping[str, Any]):
-        self._own, self._root, self._env = own, root_macros, env
+    def __init__(
+        self,
+        own: PackageMacros,
+        root_macros: Mapping[str, str],
+        env: Mapping[str, Any],
+        dbt_macros: Collection[str] = (),
+    ):
+        self._own, self._root, self._env, self._dbt = own, root_macros, env, dbt_macros
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self._root:
+        if key not in self._root and key not in self._dbt:
             found = self._own.get(key)
             if found is not None:
                 return found

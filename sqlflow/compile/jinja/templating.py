@@ -174,6 +174,7 @@ class Renderer:
         self._graph = graph
         # dbt's macros are globals too, dispatching (a project's default__x wins); its own x replaces them
         names = {n.removeprefix("default__") for n in builtins} - {"generate_schema_name_for_env"}
+        self._dbt_macros = frozenset({*names, "generate_schema_name_for_env"})
         self.env.globals.update({n: dispatching(adapter, n) for n in names})
         self.env.globals["generate_schema_name_for_env"] = builtins["generate_schema_name_for_env"]
         self.env.globals.update(
@@ -415,9 +416,9 @@ class Renderer:
             self.env.globals[name] = value
 
     def _load_package_file(self, file: SourceFile, own: PackageMacros) -> dict[str, Any]:
-        """The macros of one file of a package (`own`: that package's macros). They see, unqualified, the
-        root project's macros first (they win, as in dbt), then the package's own, then the rest."""
-        scope = PackageScope(own, self.macros, self.env.globals)
+        """The macros of one file of a package (`own`: that package's macros), seeing names as PackageScope
+        says: the root project's macros, then dbt's, then the package's own, then the rest."""
+        scope = PackageScope(own, self.macros, self.env.globals, self._dbt_macros)
         return {name: value for _, name, value in self._macros_of([file], scope)}
 
     def _macros_of(
