@@ -265,7 +265,7 @@ class TestNode:
     path: str
     fqn: tuple[str, ...]
     # expectation: a Great Expectations check; unit: a dbt unit test (kwargs hold its fixtures, see
-    # compile/unit_tests.py), attached to the model it tests, which `build` runs after it
+    # compile/nodes/unit_tests.py), attached to the model it tests, which `build` runs after it
     test_type: Literal["generic", "singular", "expectation", "unit"]
     test_name: str  # not_null, unique, ... or the singular test's file stem
     raw_sql: str

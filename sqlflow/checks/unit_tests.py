@@ -2,7 +2,7 @@
 them from the database), the model's output compared with `expect`, and a message showing each differing
 row: `+` a row the model returned that `expect` lacks, `-` an expected row it did not return.
 
-The SQL is built by `sqlflow.compile.unit_tests` from the parts the compiler kept in the test's kwargs.
+The SQL is built by `sqlflow.compile.nodes.unit_tests` from the parts the compiler kept in the test's kwargs.
 As in dbt, a given input whose relation does not exist yet (build its parents first) is an error. Imports
 no driver and nothing above `adapters` but that module.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlflow.adapters import Adapter
-from sqlflow.compile.unit_tests import DIFF_COLUMN, actual_sql, quote, unit_test_sql
+from sqlflow.compile.nodes.unit_tests import DIFF_COLUMN, actual_sql, quote, unit_test_sql
 from sqlflow.engines import for_dialect
 from sqlflow.errors import NodeFailedError, SqlflowError
 from sqlflow.manifest import TestNode

@@ -1,8 +1,7 @@
 """The modules of sqlflow.compile import each other without a circle.
 
 Every import of a sqlflow.compile module counts: at module level, inside functions, and under
-`if TYPE_CHECKING:` too (a circle there still means two modules that cannot be read apart). The old
-paths kept as re-exports (compile/unit_tests.py, compile/quick_jinja.py) are modules like any other.
+`if TYPE_CHECKING:` too (a circle there still means two modules that cannot be read apart).
 """
 
 from __future__ import annotations

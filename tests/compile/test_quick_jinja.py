@@ -8,7 +8,7 @@ import sys
 import jinja2
 import pytest
 
-from sqlflow.compile.quick_jinja import QuickTemplate
+from sqlflow.compile.jinja.quick_jinja import QuickTemplate
 
 
 def names(incremental: bool) -> dict[str, object]:

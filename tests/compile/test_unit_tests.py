@@ -13,7 +13,7 @@ from sqlflow.adapters import open_adapter
 from sqlflow.checks.data_tests import run_test
 from sqlflow.checks.unit_tests import describe_diff
 from sqlflow.compile import compile_project
-from sqlflow.compile.unit_tests import csv_rows, literal, rows_select
+from sqlflow.compile.nodes.unit_tests import csv_rows, literal, rows_select
 from sqlflow.errors import ConfigError, NodeFailedError, UnknownRefError
 from sqlflow.graph import build_dag
 from sqlflow.project import load_project
